@@ -1,0 +1,56 @@
+"""Errors: minimr's own, and how a user's exception travels back from a task.
+
+A task never raises across a process boundary. It returns its failure as data
+(`TaskFailure`, in task.py) holding the exception and the remote traceback as text;
+the driver then raises the user's *own* exception type with the engine's context
+added as a note, and the remote traceback attached as ``__cause__``. This is what
+CPython's concurrent.futures does with ``_RemoteTraceback``.
+"""
+
+
+class MinimrError(Exception):
+    """Something about the program or its input that minimr refuses, said before work starts
+    where it can be."""
+
+
+class RemoteTraceback(Exception):
+    """Carries a traceback formatted where the task ran; shown as the ``__cause__``."""
+
+    def __init__(self, tb: str):
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self):
+        return "\n\n" + self.tb.rstrip()
+
+
+class FetchFailed(Exception):
+    """A reduce task could not read a map output (lost worker, deleted or corrupt file).
+
+    The scheduler answers by re-running that map task, not by failing the job
+    (Spark's FetchFailedException, Hadoop's "too many fetch failures")."""
+
+    def __init__(self, shuffle_id: int, map_id: int, why: str = ""):
+        super().__init__(shuffle_id, map_id, why)
+        self.shuffle_id, self.map_id, self.why = shuffle_id, map_id, why
+
+    def __str__(self):
+        return f"shuffle {self.shuffle_id}: map output {self.map_id} unavailable ({self.why})"
+
+
+def fail_on_stopiteration(f):
+    """Wrap a user function so a StopIteration it raises becomes an error.
+
+    Without this, a StopIteration escaping a function called inside a generator or
+    ``map()`` would end the partition early and silently drop rows (PySpark guards
+    the same way)."""
+
+    def guarded(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except StopIteration as exc:
+            raise RuntimeError("user function raised StopIteration; rows would have "
+                               "been lost silently, so minimr stops here") from exc
+
+    guarded.__wrapped__ = f
+    return guarded

@@ -1,0 +1,202 @@
+"""Reading text input the way Hadoop does, and committing output atomically.
+
+Input (Hadoop's FileInputFormat + LineRecordReader, which Spark's textFile uses)::
+
+    paths ──expand──► files ──getSplits──► FileSplit(path, start, length) ──read_split──► lines
+    "a,b/*.txt,dir"    (skip _x, .x)        one per byte range, ~total/minPartitions      str
+
+A split is a byte range, so a line can straddle two splits. Hadoop's rule decides who
+owns it, without any coordination between the two readers:
+
+    * a split that does not start at byte 0 throws away everything up to and including
+      its first line terminator (that line belongs to the previous split);
+    * every split reads lines while the line *starts* at or before its end, so it reads
+      past its end to finish its last line, and a line starting exactly on the boundary
+      belongs to the earlier split.
+
+``\\n``, ``\\r\\n`` and ``\\r`` end a line; the last line may lack a terminator.
+Gzip files cannot be cut (no sync points), so each ``.gz`` is one split.
+
+Output (Hadoop's FileOutputCommitter, algorithm v1, Spark's default)::
+
+    dir/_temporary/0/_temporary/attempt_*/part-00003   task attempt writes here
+    dir/_temporary/0/task_00003/part-00003            commit_task: rename the attempt dir
+    dir/part-00003 ... dir/_SUCCESS                   commit_job: move all, mark success
+
+A failed or killed attempt never leaves a visible part file; a failed job leaves no
+``_SUCCESS`` (and minimr removes the directory it created).
+"""
+
+import glob as _glob
+import gzip
+import os
+import shutil
+from dataclasses import dataclass
+
+from .errors import MinimrError
+
+LOCAL_BLOCK_SIZE = 32 * 1024 * 1024  # fs.local.block.size: Hadoop's block size on a local disk
+SPLIT_SLOP = 1.1                     # FileInputFormat: last split may be 10% larger
+CHUNK = 1 << 20                      # bytes read at a time
+
+
+@dataclass(frozen=True)
+class FileSplit:
+    path: str
+    start: int
+    length: int          # -1: the whole (compressed) file
+
+    def __repr__(self):
+        if self.length < 0:
+            return f"{self.path}:whole"
+        return f"{self.path}:{self.start}+{self.length}"
+
+
+def expand_paths(path: str) -> list[str]:
+    """A file, a directory (its files not starting with ``_`` or ``.``), a glob, or a
+    comma-separated list of those, as Hadoop's FileInputFormat accepts them."""
+    if not isinstance(path, str) or not path.strip():
+        raise MinimrError(f"textFile: path must be a non-empty string, got {path!r}")
+    files = []
+    for part in path.split(","):
+        part = part.strip()
+        if part.startswith("file://"):
+            part = part[len("file://"):]
+        matches = sorted(_glob.glob(part)) if _glob.has_magic(part) else [part]
+        if not matches or not all(os.path.exists(m) for m in matches):
+            raise MinimrError(f"textFile: input path does not exist: {part}")
+        for m in matches:
+            if os.path.isdir(m):
+                files += [os.path.join(m, f) for f in sorted(os.listdir(m))
+                          if not f.startswith(("_", ".")) and os.path.isfile(os.path.join(m, f))]
+            else:
+                files.append(m)
+    return files
+
+
+def get_splits(files: list[str], min_partitions: int) -> list[FileSplit]:
+    """Hadoop's FileInputFormat.getSplits: aim for total/min_partitions bytes a split,
+    never more than a block, and let the last split of a file be up to 10% bigger."""
+    total = sum(os.path.getsize(f) for f in files)
+    goal = total // max(min_partitions, 1)
+    splits = []
+    for f in files:
+        size = os.path.getsize(f)
+        if f.endswith(".gz"):
+            splits.append(FileSplit(f, 0, -1))
+            continue
+        if size == 0:
+            splits.append(FileSplit(f, 0, 0))   # Hadoop keeps an empty split for an empty file
+            continue
+        split_size = max(1, min(goal, LOCAL_BLOCK_SIZE))
+        remaining = size
+        while remaining / split_size > SPLIT_SLOP:
+            splits.append(FileSplit(f, size - remaining, split_size))
+            remaining -= split_size
+        if remaining:
+            splits.append(FileSplit(f, size - remaining, remaining))
+    return splits
+
+
+def _raw_lines(f, pos: int):
+    """Yield (start offset, line bytes without terminator) from the file object's
+    current position ``pos``, splitting on \\n, \\r\\n and \\r."""
+    carry = b""
+    while True:
+        chunk = f.read(CHUNK)
+        buf = carry + chunk
+        if not chunk:                       # end of file: what is left is the last line
+            if buf:
+                yield pos, buf.rstrip(b"\r\n")
+            return
+        # keep an incomplete last line (or a lone \r that a \n may follow) for the next chunk
+        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
+        carry = buf[cut:]
+        for line in buf[:cut].splitlines(keepends=True):   # bytes.splitlines: \n, \r\n, \r only
+            yield pos, line.rstrip(b"\r\n")
+            pos += len(line)
+
+
+def read_split(split: FileSplit):
+    """The lines of one split, decoded as UTF-8, by the LineRecordReader rule above."""
+    if split.length < 0:
+        with gzip.open(split.path, "rb") as f:
+            yield from _decode(split.path, _raw_lines(f, 0))
+        return
+    end = split.start + split.length
+    with open(split.path, "rb") as f:
+        f.seek(split.start)
+        lines = _raw_lines(f, split.start)
+        if split.start != 0 and next(lines, None) is None:
+            # skipped up to and past the first terminator: the previous split owns that
+            # line. (Cut between \r and \n, the "\n" reads as one empty line: Hadoop
+            # consumes one terminator there too.)
+            return
+        for start, line in lines:
+            if start > end:
+                return
+            yield _decode_one(split.path, start, line)
+
+
+def _decode_one(path, start, line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise MinimrError(f"{path}: invalid UTF-8 at byte offset {start + e.start} "
+                          f"(line starting at byte {start})") from None
+
+
+def _decode(path, lines):
+    for start, line in lines:
+        yield _decode_one(path, start, line)
+
+
+# ----------------------------------------------------------------------------- output
+
+def check_output_dir(path: str):
+    """Refuse an existing output directory before any work starts (Hadoop's
+    FileAlreadyExistsException): output is never mixed with an older run's."""
+    if os.path.exists(path):
+        raise MinimrError(f"saveAsTextFile: output directory {path} already exists")
+
+
+def attempt_dir(path: str, partition: int, attempt: int) -> str:
+    return os.path.join(path, "_temporary", "0", "_temporary",
+                        f"attempt_m_{partition:06d}_{attempt}")
+
+
+def write_part(path: str, partition: int, attempt: int, lines) -> str:
+    """A task attempt writes its part file under _temporary, then commits it by renaming
+    its attempt directory to the task's committed directory. Returns that directory."""
+    adir = attempt_dir(path, partition, attempt)
+    os.makedirs(adir, exist_ok=True)
+    with open(os.path.join(adir, f"part-{partition:05d}"), "wb") as out:
+        for x in lines:
+            if not isinstance(x, (str, bytes)):
+                x = str(x)
+            if isinstance(x, str):
+                x = x.encode("utf-8")
+            out.write(x + b"\n")
+    committed = os.path.join(path, "_temporary", "0", f"task_{partition:06d}")
+    if os.path.exists(committed):       # an earlier attempt of this task already committed
+        shutil.rmtree(adir)
+    else:
+        os.rename(adir, committed)      # atomic: the task's commit point
+    return committed
+
+
+def commit_job(path: str):
+    """Move every committed task's files into place, then write _SUCCESS (the job's
+    commit point) and remove _temporary."""
+    tmp = os.path.join(path, "_temporary", "0")
+    for task in sorted(os.listdir(tmp)):
+        if task.startswith("task_"):
+            for name in os.listdir(os.path.join(tmp, task)):
+                os.rename(os.path.join(tmp, task, name), os.path.join(path, name))
+    shutil.rmtree(os.path.join(path, "_temporary"))
+    open(os.path.join(path, "_SUCCESS"), "wb").close()
+
+
+def abort_job(path: str):
+    """A failed job leaves nothing behind: the directory was ours (it did not exist)."""
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,127 @@
+"""The driver's scheduler: one action -> stages -> tasks -> results (Spark's DAGScheduler,
+in one function), and the retry rule, in one place for every executor.
+
+    run_job(ctx, node, func, partitions)
+      1. for each shuffle the final stage reads (plan.parent_shuffles), make sure its map
+         outputs exist: if the executor already has them from an earlier job the stage is
+         *skipped* (Spark reuses shuffle files the same way); otherwise run the map stage,
+         after first making sure of *its* parent shuffles (recursion = topological order);
+      2. run the result stage's tasks; return their values in partition order.
+
+    run_stage(tasks)   executor.run_tasks(tasks) -> one outcome per task attempt
+      TaskResult        done; merge its accumulator updates (successful attempts only)
+      TaskFailure       user error: try again, up to ctx.maxFailures attempts of that task
+                        (spark.task.maxFailures); then fail the job with the user's
+                        exception type, the engine context as a note, the remote
+                        traceback as __cause__
+      fetch failure     a map output is gone: re-run just the missing map tasks, then the
+                        reduce task again (does not count against maxFailures, but at most
+                        MAX_STAGE_ATTEMPTS times, like spark.stage.maxConsecutiveAttempts)
+
+The executor decides *where* and *how* tasks run; the scheduler decides *what* runs and
+*when*. The executor interface is small:
+
+    executor.run_tasks(tasks)            -> list of TaskResult | TaskFailure (same order)
+    executor.missing_outputs(shuffle)    -> map partitions whose output is not available
+    executor.unpersist(rdd_id), executor.stop(), executor.default_parallelism
+"""
+
+import time
+
+from . import plan
+from .errors import RemoteTraceback
+from .task import Task, TaskFailure
+
+MAX_STAGE_ATTEMPTS = 4
+
+
+def run_job(ctx, node, func, partitions=None):
+    """Run `func(iterator)` on each listed partition of `node`; return the values."""
+    partitions = list(range(node.num_partitions)) if partitions is None else list(partitions)
+    job = {"job": len(ctx.jobs), "stages": [], "started": time.time()}
+    ctx.jobs.append(job)
+    for sh in plan.parent_shuffles(node):
+        _ensure_shuffle(ctx, job, sh)
+    stage_id = ctx._new_stage_id()
+    tasks = [Task(stage_id, p, 0, node, func=func, num_attempts=ctx.maxFailures)
+             for p in partitions]
+    results = _run_stage(ctx, job, tasks, "result")
+    job["seconds"] = time.time() - job["started"]
+    return [r.value for r in results]
+
+
+def _ensure_shuffle(ctx, job, sh, attempts=0):
+    """Make every map output of shuffle `sh` available, running only what is missing."""
+    missing = ctx._executor.missing_outputs(sh)
+    if not missing:
+        return
+    if attempts >= MAX_STAGE_ATTEMPTS:
+        raise RuntimeError(f"shuffle {sh.shuffle_id}: map outputs still missing after "
+                           f"{attempts} stage attempts")
+    for parent in plan.parent_shuffles(sh.parent):
+        _ensure_shuffle(ctx, job, parent)
+    stage_id = ctx._new_stage_id()
+    tasks = [Task(stage_id, p, 0, sh.parent, shuffle=sh, num_attempts=ctx.maxFailures)
+             for p in missing]
+    _run_stage(ctx, job, tasks, f"map for shuffle {sh.shuffle_id}")
+
+
+def _run_stage(ctx, job, tasks, kind):
+    stage = {"stage": tasks[0].stage_id if tasks else None, "kind": kind,
+             "tasks": len(tasks), "attempts": 0, "seconds": 0.0, "task_seconds": 0.0}
+    job["stages"].append(stage)
+    start = time.perf_counter()
+    results = {}
+    pending = tasks
+    fetch_rounds = 0
+    while pending:
+        outcomes = ctx._executor.run_tasks(pending)
+        stage["attempts"] += len(pending)
+        retry = []
+        for task, out in zip(pending, outcomes):
+            if not isinstance(out, TaskFailure):
+                results[task.partition] = out
+                stage["task_seconds"] += out.metrics.get("seconds", 0.0)
+                for aid, update in out.accumulators.items():
+                    ctx._accumulators[aid]._merge(update)
+                continue
+            if out.fetch_failed is not None:
+                fetch_rounds += 1
+                if fetch_rounds > MAX_STAGE_ATTEMPTS * len(tasks):
+                    raise_task_failure(task, out)
+                _ensure_shuffle(ctx, job, _find_shuffle(task.node, out.fetch_failed.shuffle_id))
+                retry.append(_again(task, same_attempt=True))
+            elif task.attempt + 1 < ctx.maxFailures:
+                retry.append(_again(task))
+            else:
+                raise_task_failure(task, out)
+        pending = retry
+    stage["seconds"] = time.perf_counter() - start
+    return [results[t.partition] for t in tasks]
+
+
+def _again(task, same_attempt=False):
+    return Task(task.stage_id, task.partition, task.attempt + (0 if same_attempt else 1),
+                task.node, task.shuffle, task.func, task.num_attempts)
+
+
+def _find_shuffle(node, shuffle_id):
+    for sh in plan.parent_shuffles(node):
+        if sh.shuffle_id == shuffle_id:
+            return sh
+    raise RuntimeError(f"shuffle {shuffle_id} is not read by this stage")
+
+
+def raise_task_failure(task, failure: TaskFailure):
+    """Raise the user's exception as the driver sees it: same type, engine context in a
+    note ("stage 1, partition 3, attempt 4 of 4"), remote traceback as __cause__."""
+    exc = failure.exception
+    where = f"minimr: task failed in {task.describe()}"
+    if failure.worker_lost:
+        where += " (its worker process died)"
+    if exc is None:
+        exc = RuntimeError(f"{where}; the exception could not be sent back")
+    else:
+        exc.add_note(where)
+    exc.__traceback__ = None
+    raise exc from RemoteTraceback(failure.traceback)

@@ -1,0 +1,130 @@
+"""The shuffle: the one wide dependency, shared by every executor.
+
+Every wide operation (reduceByKey, groupByKey, join, distinct, sortByKey, ...) ends in
+one ShuffledRDD. Its two halves run in two different stages::
+
+    map side (end of stage N)                       reduce side (start of stage N+1)
+    ─────────────────────────                       ────────────────────────────────
+    records ──partitioner(key)──► bucket[r]          fetch bucket r of every map output
+            ──combine (optional)──►                  ──merge equal keys (optional)──► records
+            ──executor.shuffle_write──►  (blocks)  ──► executor.shuffle_read
+
+What differs by executor is only where the blocks live between the halves (a dict, a
+worker's RAM, sorted files on disk). The partitioning and the combining are here.
+
+Keys must land in the same bucket in every process, run after run, so the partitioner
+uses `stable_hash`, never builtin ``hash()`` of a string (randomised per process
+unless PYTHONHASHSEED is set). It agrees with ``==``: 1, 1.0 and True are one key.
+"""
+
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+_MASK = (1 << 63) - 1   # sys.maxsize on 64-bit CPython
+
+
+def stable_hash(x) -> int:
+    """A hash that is the same in every process and agrees with ``==``.
+
+    Numbers use Python's numeric hash, which is already deterministic and equal for
+    equal numbers of different types; strings and bytes use crc32 of their bytes;
+    tuples combine their elements the way PySpark's ``portable_hash`` does.
+
+    >>> stable_hash(1) == stable_hash(1.0) == stable_hash(True)
+    True
+    >>> stable_hash("spark") == stable_hash("spark") and stable_hash(None)
+    0
+    """
+    if x is None:
+        return 0
+    if isinstance(x, str):
+        return zlib.crc32(x.encode("utf-8", "surrogatepass"))
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        return zlib.crc32(x)
+    if isinstance(x, tuple):
+        h = 0x345678
+        for item in x:
+            h = ((h ^ stable_hash(item)) * 1000003) & _MASK
+        return h ^ len(x)
+    if isinstance(x, frozenset):
+        return sum(stable_hash(i) for i in x) & _MASK       # order-free, like the set
+    return hash(x)      # ints, floats, bools, Decimal...: deterministic across processes
+
+
+class HashPartitioner:
+    """key -> stable_hash(key) % n. Two partitioners are equal when they would place
+    every key identically, which lets partitionBy skip a shuffle (Spark does the same).
+
+    >>> HashPartitioner(4)(("a", 1)) == HashPartitioner(4)(("a", 1.0))
+    True
+    """
+
+    def __init__(self, num_partitions: int, partition_func: Callable = stable_hash):
+        self.num_partitions = num_partitions
+        self.partition_func = partition_func
+
+    def __call__(self, key) -> int:
+        return self.partition_func(key) % self.num_partitions
+
+    def __eq__(self, other):
+        return (isinstance(other, HashPartitioner) and other.num_partitions == self.num_partitions
+                and other.partition_func is self.partition_func)
+
+    def __hash__(self):
+        return hash(self.num_partitions)
+
+    def __repr__(self):
+        return f"HashPartitioner({self.num_partitions}, {getattr(self.partition_func, '__name__', '?')})"
+
+
+@dataclass
+class Aggregator:
+    """How values of one key are folded together (Spark's Aggregator; PySpark's
+    combineByKey arguments). reduceByKey(f) is Aggregator(lambda v: v, f, f)."""
+    create_combiner: Callable
+    merge_value: Callable
+    merge_combiners: Callable
+
+
+def bucketize(records, partitioner, num_partitions: int, aggregator=None, map_side_combine=False):
+    """Map side: split a partition's (key, value) records into one list per reduce
+    partition, combining values of equal keys in place when asked (the combiner).
+
+    >>> bucketize([("a", 1), ("b", 1), ("a", 1)], HashPartitioner(1), 1,
+    ...           Aggregator(lambda v: v, lambda c, v: c + v, lambda c, d: c + d), True)
+    [[('a', 2), ('b', 1)]]
+    """
+    if aggregator is not None and map_side_combine:
+        create, merge = aggregator.create_combiner, aggregator.merge_value
+        combined = [{} for _ in range(num_partitions)]   # (R,) dicts: key -> combiner
+        for kv in records:
+            k, v = kv
+            d = combined[partitioner(k)]
+            d[k] = merge(d[k], v) if k in d else create(v)
+        return [list(d.items()) for d in combined]
+    buckets = [[] for _ in range(num_partitions)]        # (R,) lists of (key, value)
+    for kv in records:
+        k, v = kv
+        buckets[partitioner(k)].append((k, v))
+    return buckets
+
+
+def merge_fetched(pairs, aggregator=None, map_side_combine=False):
+    """Reduce side: fold the fetched (key, value-or-combiner) pairs into one record per
+    key. Without an aggregator the pairs pass through unchanged (partitionBy).
+
+    This is the in-memory merge (a dict, like PySpark's ExternalMerger before it
+    spills); the disk executor streams sorted runs instead."""
+    if aggregator is None:
+        return iter(pairs)
+    merged = {}
+    if map_side_combine:
+        merge = aggregator.merge_combiners
+        for k, c in pairs:
+            merged[k] = merge(merged[k], c) if k in merged else c
+    else:
+        create, merge = aggregator.create_combiner, aggregator.merge_value
+        for k, v in pairs:
+            merged[k] = merge(merged[k], v) if k in merged else create(v)
+    return iter(merged.items())
