@@ -21,7 +21,8 @@ from .task import Accumulator, AddingAccumulatorParam, Broadcast
 
 
 class Context:
-    """>>> with Context(executor="serial", workers=2) as ctx:
+    """
+    >>> with Context(executor="serial", workers=2) as ctx:
     ...     ctx.parallelize(range(10)).sum()
     45
     """
@@ -106,7 +107,8 @@ class Context:
         return RDD(plan.ParallelCollection(self._new_id(), slices), self)
 
     def range(self, start, end=None, step=1, numSlices=None):
-        """>>> Context().range(1, 7, 2).collect()
+        """
+        >>> Context().range(1, 7, 2).collect()
         [1, 3, 5]
         """
         if end is None:

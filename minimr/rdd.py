@@ -101,7 +101,8 @@ class RDD:
         return self._new(plan.Pipelined, self._node, f, preservesPartitioning, op=op)
 
     def mapPartitionsWithIndex(self, f, preservesPartitioning=False):
-        """>>> ctx.parallelize([1, 2, 3, 4], 2).mapPartitionsWithIndex(lambda i, it: [(i, sum(it))]).collect()
+        """
+        >>> ctx.parallelize([1, 2, 3, 4], 2).mapPartitionsWithIndex(lambda i, it: [(i, sum(it))]).collect()
         [(0, 3), (1, 7)]
         """
         return self._pipe(fail_on_stopiteration(f), preservesPartitioning, "mapPartitionsWithIndex")
@@ -111,14 +112,16 @@ class RDD:
         return self._pipe(lambda _, it: f(it), preservesPartitioning, "mapPartitions")
 
     def map(self, f, preservesPartitioning=False):
-        """>>> ctx.parallelize([1, 2, 3]).map(lambda x: x * 10).collect()
+        """
+        >>> ctx.parallelize([1, 2, 3]).map(lambda x: x * 10).collect()
         [10, 20, 30]
         """
         f = fail_on_stopiteration(f)
         return self._pipe(lambda _, it: map(f, it), preservesPartitioning, "map")
 
     def flatMap(self, f, preservesPartitioning=False):
-        """>>> ctx.parallelize(["a b", "c"]).flatMap(str.split).collect()
+        """
+        >>> ctx.parallelize(["a b", "c"]).flatMap(str.split).collect()
         ['a', 'b', 'c']
         """
         f = fail_on_stopiteration(f)
@@ -126,7 +129,8 @@ class RDD:
                           preservesPartitioning, "flatMap")
 
     def filter(self, f):
-        """>>> ctx.parallelize(range(6)).filter(lambda x: x % 2).collect()
+        """
+        >>> ctx.parallelize(range(6)).filter(lambda x: x % 2).collect()
         [1, 3, 5]
         """
         f = fail_on_stopiteration(f)
@@ -198,14 +202,16 @@ class RDD:
                           False, "zipWithUniqueId")
 
     def union(self, other):
-        """>>> a = ctx.parallelize([1, 2], 1); a.union(a).collect()
+        """
+        >>> a = ctx.parallelize([1, 2], 1); a.union(a).collect()
         [1, 2, 1, 2]
         """
         aware = self.partitioner is not None and self.partitioner == other.partitioner
         return self._new(plan.Union, [self._node, other._node], aware)
 
     def cartesian(self, other):
-        """>>> sorted(ctx.parallelize([1, 2]).cartesian(ctx.parallelize("ab")).collect())
+        """
+        >>> sorted(ctx.parallelize([1, 2]).cartesian(ctx.parallelize("ab")).collect())
         [(1, 'a'), (1, 'b'), (2, 'a'), (2, 'b')]
         """
         return self._new(plan.Cartesian, self._node, other._node)
@@ -287,7 +293,8 @@ class RDD:
         return self._shuffle(partitioner, agg, map_side_combine=True, op=_op)
 
     def reduceByKey(self, func, numPartitions=None, partitionFunc=stable_hash):
-        """>>> sorted(ctx.parallelize([("a", 1), ("b", 1), ("a", 1)]).reduceByKey(operator.add).collect())
+        """
+        >>> sorted(ctx.parallelize([("a", 1), ("b", 1), ("a", 1)]).reduceByKey(operator.add).collect())
         [('a', 2), ('b', 1)]
         """
         return self.combineByKey(lambda v: v, func, func, numPartitions, partitionFunc,
@@ -350,7 +357,8 @@ class RDD:
         return self.cogroup(other, numPartitions).flatMapValues(pairs)
 
     def join(self, other, numPartitions=None):
-        """>>> sorted(ctx.parallelize([("a", 1), ("b", 4)]).join(ctx.parallelize([("a", 2), ("a", 3)])).collect())
+        """
+        >>> sorted(ctx.parallelize([("a", 1), ("b", 4)]).join(ctx.parallelize([("a", 2), ("a", 3)])).collect())
         [('a', (1, 2)), ('a', (1, 3))]
         """
         return self._join(other, numPartitions, False, False)
@@ -379,14 +387,16 @@ class RDD:
                 .subtractByKey(other.map(lambda x: (x, True)), numPartitions).keys())
 
     def intersection(self, other):
-        """>>> sorted(ctx.parallelize([1, 2, 2, 3]).intersection(ctx.parallelize([2, 3, 4])).collect())
+        """
+        >>> sorted(ctx.parallelize([1, 2, 2, 3]).intersection(ctx.parallelize([2, 3, 4])).collect())
         [2, 3]
         """
         return (self.map(lambda v: (v, None)).cogroup(other.map(lambda v: (v, None)))
                 .filter(lambda kv: len(kv[1][0]) and len(kv[1][1])).keys())
 
     def distinct(self, numPartitions=None):
-        """>>> sorted(ctx.parallelize([1, 1.0, True, 2]).distinct().collect())
+        """
+        >>> sorted(ctx.parallelize([1, 1.0, True, 2]).distinct().collect())
         [1, 2]
         """
         return (self.map(lambda x: (x, None)).reduceByKey(lambda x, _: x, numPartitions)
@@ -418,7 +428,8 @@ class RDD:
         return self._shuffle(partitioner, op="sortByKey").mapPartitions(sort_partition, True)
 
     def sortBy(self, keyfunc, ascending=True, numPartitions=None):
-        """>>> ctx.parallelize([3, 1, 2]).sortBy(lambda x: -x).collect()
+        """
+        >>> ctx.parallelize([3, 1, 2]).sortBy(lambda x: -x).collect()
         [3, 2, 1]
         """
         return self.keyBy(keyfunc).sortByKey(ascending, numPartitions).values()
@@ -447,7 +458,8 @@ class RDD:
         return [x for part in self._run(list) for x in part]
 
     def count(self):
-        """>>> ctx.parallelize(range(10), 3).count()
+        """
+        >>> ctx.parallelize(range(10), 3).count()
         10
         """
         return sum(self._run(lambda it: sum(1 for _ in it)))
@@ -482,14 +494,16 @@ class RDD:
         return self.getNumPartitions() == 0 or not self.take(1)
 
     def takeOrdered(self, num, key=None):
-        """>>> ctx.parallelize([5, 1, 4, 2], 2).takeOrdered(2)
+        """
+        >>> ctx.parallelize([5, 1, 4, 2], 2).takeOrdered(2)
         [1, 2]
         """
         parts = self._run(lambda it: heapq.nsmallest(num, it, key))
         return heapq.nsmallest(num, itertools.chain.from_iterable(parts), key)
 
     def top(self, num, key=None):
-        """>>> ctx.parallelize([5, 1, 4, 2], 2).top(2)
+        """
+        >>> ctx.parallelize([5, 1, 4, 2], 2).top(2)
         [5, 4]
         """
         parts = self._run(lambda it: heapq.nlargest(num, it, key))
@@ -521,7 +535,8 @@ class RDD:
         return samples[:num]
 
     def reduce(self, f):
-        """>>> ctx.parallelize(range(5), 2).reduce(operator.add)
+        """
+        >>> ctx.parallelize(range(5), 2).reduce(operator.add)
         10
         """
         f = fail_on_stopiteration(f)
@@ -541,7 +556,8 @@ class RDD:
         return _reduce(op, self._run(lambda it: _reduce(op, it, zeroValue)), zeroValue)
 
     def aggregate(self, zeroValue, seqOp, combOp):
-        """>>> ctx.parallelize([1, 2, 3], 2).aggregate((0, 0), lambda a, x: (a[0] + x, a[1] + 1), lambda a, b: (a[0] + b[0], a[1] + b[1]))
+        """
+        >>> ctx.parallelize([1, 2, 3], 2).aggregate((0, 0), lambda a, x: (a[0] + x, a[1] + 1), lambda a, b: (a[0] + b[0], a[1] + b[1]))
         (6, 3)
         """
         seqOp, combOp = fail_on_stopiteration(seqOp), fail_on_stopiteration(combOp)
@@ -581,7 +597,8 @@ class RDD:
         return out
 
     def sum(self):
-        """>>> ctx.parallelize([1.5, 2.5]).sum()
+        """
+        >>> ctx.parallelize([1.5, 2.5]).sum()
         4.0
         """
         return self.mapPartitions(lambda it: [sum(it)]).fold(0, operator.add)
@@ -596,7 +613,8 @@ class RDD:
         return self.mapPartitions(lambda it: [StatCounter(it)]).reduce(StatCounter.mergeStats)
 
     def mean(self):
-        """>>> ctx.parallelize([1, 2, 3, 4]).mean()
+        """
+        >>> ctx.parallelize([1, 2, 3, 4]).mean()
         2.5
         """
         return self.stats().mean()
@@ -608,7 +626,8 @@ class RDD:
         return self.stats().stdev()
 
     def countByValue(self):
-        """>>> sorted(ctx.parallelize(["a", "b", "a"]).countByValue().items())
+        """
+        >>> sorted(ctx.parallelize(["a", "b", "a"]).countByValue().items())
         [('a', 2), ('b', 1)]
         """
         def count_part(it):

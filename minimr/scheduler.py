@@ -68,7 +68,7 @@ def _ensure_shuffle(ctx, job, sh, attempts=0):
 
 def _run_stage(ctx, job, tasks, kind):
     stage = {"stage": tasks[0].stage_id if tasks else None, "kind": kind,
-             "tasks": len(tasks), "attempts": 0, "seconds": 0.0, "task_seconds": 0.0}
+             "tasks": len(tasks), "attempts": 0}
     job["stages"].append(stage)
     start = time.perf_counter()
     results = {}
@@ -81,7 +81,8 @@ def _run_stage(ctx, job, tasks, kind):
         for task, out in zip(pending, outcomes):
             if not isinstance(out, TaskFailure):
                 results[task.partition] = out
-                stage["task_seconds"] += out.metrics.get("seconds", 0.0)
+                for key, v in out.metrics.items():     # executors' own counters/timers
+                    stage[key] = stage.get(key, 0) + v
                 for aid, update in out.accumulators.items():
                     ctx._accumulators[aid]._merge(update)
                 continue
@@ -96,7 +97,7 @@ def _run_stage(ctx, job, tasks, kind):
             else:
                 raise_task_failure(task, out)
         pending = retry
-    stage["seconds"] = time.perf_counter() - start
+    stage["wall_seconds"] = time.perf_counter() - start
     return [results[t.partition] for t in tasks]
 
 

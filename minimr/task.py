@@ -113,7 +113,7 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
         else:
             value = task.func(records)
         updates = {aid: acc._value for aid, acc in _current.accumulators.items()}
-        return TaskResult(value, updates, {"seconds": time.perf_counter() - start})
+        return TaskResult(value, updates, {"task_seconds": time.perf_counter() - start})
     except FetchFailed as ff:
         return TaskFailure(ff, traceback.format_exc(), fetch_failed=ff)
     except Exception as exc:
