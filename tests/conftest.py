@@ -16,18 +16,22 @@ import pytest
 
 import minimr
 
-# executor name -> Context keyword arguments used by the shared suite
+# test id -> (executor name, Context keyword arguments) for the shared suite
 EXECUTORS = {
-    "serial": {},
+    "serial": ("serial", {}),
 }
 for _name, _kw in [("memory", {"workers": 2}), ("disk", {"workers": 2})]:
     try:
         __import__(f"minimr.executors.{_name}")
-        EXECUTORS[_name] = _kw
+        EXECUTORS[_name] = (_name, _kw)
     except ModuleNotFoundError:
         pass
-if os.environ.get("MINIMR_SKIP_SPARK") != "1":
-    EXECUTORS["spark"] = {"workers": 2}
+try:
+    __import__("minimr.executors.spark")
+    if os.environ.get("MINIMR_SKIP_SPARK") != "1":
+        EXECUTORS["spark"] = ("spark", {"workers": 2})
+except ModuleNotFoundError:
+    pass
 
 
 def pytest_configure(config):
@@ -83,11 +87,11 @@ def _contexts():
 @pytest.fixture
 def ctx(request, executor_name, _contexts):
     """A Context for `executor_name`, shared by the tests of one session."""
-    if executor_name == "spark":
+    executor, kwargs = EXECUTORS[executor_name]
+    if executor == "spark":
         if request.node.get_closest_marker("minimr_only"):
             pytest.skip("a minimr-only guarantee; the spark executor keeps Spark's behaviour")
         request.getfixturevalue("sc")        # start (or skip) the one SparkContext
     if executor_name not in _contexts:
-        _contexts[executor_name] = minimr.Context(executor=executor_name,
-                                                  **EXECUTORS[executor_name])
+        _contexts[executor_name] = minimr.Context(executor=executor, **kwargs)
     return _contexts[executor_name]
