@@ -125,7 +125,7 @@ class MemoryExecutor:
         return Worker(slot, proc, conn, pid, sock_path)
 
     def _lose(self, w, why):
-        """Worker `w` is dead: forget what it held, start a replacement in its slot."""
+        """Worker `w` is dead: forget the blocks and map outputs it held."""
         w.alive = False
         w.conn.close()
         try:
@@ -139,14 +139,19 @@ class MemoryExecutor:
         for key in [k for k, holder in self.map_outputs.items() if holder is w]:
             del self.map_outputs[key]
             self.lost[("shuffle",) + key] = reason
-        if not self._stopped:
-            self.workers[w.slot] = self._handshake(*self._spawn(w.slot))
 
     def _reap(self):
-        """Notice workers that died while idle (killed between jobs)."""
-        for w in list(self.workers):
+        """Between stages: notice workers that died while idle (killed between jobs)."""
+        for w in self.workers:
             if w.alive and w.proc.poll() is not None:
                 self._lose(w, _exit_text(w.proc.returncode))
+        self._refill()
+
+    def _refill(self):
+        """Start a fresh process in every dead worker's slot."""
+        for slot, w in enumerate(self.workers):
+            if not w.alive and not self._stopped:
+                self.workers[slot] = self._handshake(*self._spawn(slot))
 
     # ------------------------------------------------------------- the dispatch loop
     def run_tasks(self, tasks):
@@ -169,6 +174,7 @@ class MemoryExecutor:
 
     def _dispatch(self, tasks, stages, outcomes, todo, running):
         while todo or running:
+            self._refill()
             for w in self.workers:
                 if w not in running and w.alive and todo:
                     i = self._pick(w, tasks, todo)
