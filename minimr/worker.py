@@ -65,11 +65,18 @@ class Done:
 
 # -------------------------------------------- framing: pickle 5, buffers out of band
 
+OUT_OF_BAND = 1 << 16      # smaller buffers are cheaper inside the pickle stream
+
+
 def send_obj(conn, obj, dumps=pickle.dumps):
-    """Send `obj` as one header + one pickle + its out-of-band buffers (numpy arrays
-    travel as raw bytes, not copied into the pickle stream)."""
+    """Send `obj` as one header + one pickle + its out-of-band buffers (big numpy
+    arrays travel as raw bytes, not copied into the pickle stream)."""
     buffers = []
-    body = dumps(obj, protocol=5, buffer_callback=buffers.append)
+
+    def out_of_band(buf):           # returning True keeps a buffer in band
+        return buf.raw().nbytes < OUT_OF_BAND or buffers.append(buf)
+
+    body = dumps(obj, protocol=5, buffer_callback=out_of_band)
     raws = [b.raw() for b in buffers]
     conn.send_bytes(struct.pack(f"!{len(raws) + 1}Q", len(raws), *(r.nbytes for r in raws)))
     conn.send_bytes(body)

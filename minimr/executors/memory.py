@@ -35,6 +35,7 @@ ContextCleaner (shuffle outputs stay in the workers until the Context stops).
 import atexit
 import itertools
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -218,7 +219,8 @@ class MemoryExecutor:
                       {b: self.ctx._broadcasts[b] for b in bids - w.broadcasts
                        if b in self.ctx._broadcasts})
         try:
-            send_obj(w.conn, msg, dumps=cloudpickle.dumps)
+            # the stage blob is already bytes; only a broadcast value may need cloudpickle
+            send_obj(w.conn, msg, dumps=cloudpickle.dumps if msg.broadcasts else pickle.dumps)
         except (OSError, EOFError):
             pass                      # dead: _receive sees the EOF and reports it
         w.stages.add(key)
