@@ -1,7 +1,8 @@
 """A memory-executor worker: one long-lived process that runs tasks and keeps blocks.
 
-Started by the driver (executors/memory.py) as ``python -m minimr.worker FD DIR SLOT``;
-FD is its end of a socketpair with the driver, DIR the Context's 0700 temp dir::
+Started by the driver (executors/memory.py) as ``main(FD, DIR, SLOT)`` in a fresh
+``python -c``; FD is its end of a socketpair with the driver, DIR the Context's 0700
+temp dir::
 
       driver ──RunTask(stage blob once, partition, where the map outputs are)──► main loop
              ◄──Done(TaskResult | TaskFailure, blocks cached, blocks evicted)───   run_task(task, env)
@@ -256,6 +257,7 @@ def serve_fetches(listener, env):
 # ------------------------------------------------------------------------ main loop
 
 def main(fd, tmpdir, slot):
+    fd, slot = int(fd), int(slot)
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the driver's to handle
     conn = Connection(fd)
     hello = recv_obj(conn)
@@ -348,7 +350,3 @@ def _watch_parent(ppid, tmpdir):
     threading.Thread(target=watch, daemon=True).start()
 
 
-if __name__ == "__main__":
-    # run as minimr.worker, not __main__, so the records pickle under their real names
-    from minimr.worker import main as _main
-    _main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]))

@@ -55,6 +55,8 @@ from ..task import Broadcast, TaskFailure
 from ..worker import Done, RunTask, recv_obj, send_obj
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# a worker is `python -c _BOOT ROOT FD DIR SLOT`: this very minimr, whatever the cwd holds
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from minimr.worker import main; main(*sys.argv[2:])"
 
 
 class Worker:
@@ -102,12 +104,11 @@ class MemoryExecutor:
     # ------------------------------------------------------------------ processes
     def _spawn(self, slot):
         ours, theirs = socket.socketpair()
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [_PACKAGE_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+        env = dict(os.environ)
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")     # one core per worker: no BLAS thread pools
         proc = subprocess.Popen(
-            [sys.executable, "-m", "minimr.worker", str(theirs.fileno()), self.tmpdir, str(slot)],
+            [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(theirs.fileno()), self.tmpdir, str(slot)],
             pass_fds=(theirs.fileno(),), env=env)
         theirs.close()
         conn = Connection(ours.detach())
@@ -159,11 +160,12 @@ class MemoryExecutor:
         """Run each task on some worker; one outcome per task, in order."""
         self._reap()
         stages = self._pickle_stages(tasks)             # one blob per stage, not per task
+        wants = [plan.cached_inputs(t.node, t.partition) for t in tasks]   # blocks each reads
         outcomes = [None] * len(tasks)
         todo = list(range(len(tasks)))
         running = {}                                    # Worker -> task index
         try:
-            self._dispatch(tasks, stages, outcomes, todo, running)
+            self._dispatch(tasks, stages, wants, outcomes, todo, running)
         except BaseException:
             # Ctrl-C (or a bug) mid-stage: the running workers' replies would arrive
             # during the next job, so replace those workers rather than read them.
@@ -173,12 +175,12 @@ class MemoryExecutor:
             raise
         return outcomes
 
-    def _dispatch(self, tasks, stages, outcomes, todo, running):
+    def _dispatch(self, tasks, stages, wants, outcomes, todo, running):
         while todo or running:
             self._refill()
             for w in self.workers:
                 if w not in running and w.alive and todo:
-                    i = self._pick(w, tasks, todo)
+                    i = self._pick(w, wants, todo)
                     if i is not None:
                         todo.remove(i)
                         outcome = self._send(w, tasks[i], stages[i])
@@ -187,28 +189,26 @@ class MemoryExecutor:
                         else:
                             outcomes[i] = outcome       # could not even be pickled
             if not running:
+                if todo and not any(w.alive for w in self.workers):
+                    raise MinimrError("memory executor: no live workers (stopped?)")
                 continue
             for conn in wait([w.conn for w in running]):
                 w = next(w for w in running if w.conn is conn)
                 i = running.pop(w)
                 outcomes[i] = self._receive(w, tasks[i])
 
-    def _pick(self, w, tasks, todo):
+    def _pick(self, w, wants, todo):
         """The next task for idle worker `w`: one whose cached input `w` holds, else
-        one whose input is cached nowhere alive. Tasks whose block is on a busy
-        worker wait for it."""
+        one whose input is cached on no live worker. A task whose block is on a busy
+        worker waits for that worker (Spark would wait 3 s, then run it elsewhere)."""
         fallback = None
         for i in todo:
-            holders = self._holders(tasks[i])
-            if w in holders:
+            if any(k in w.blocks for k in wants[i]):
                 return i
-            if fallback is None and not holders:
+            if fallback is None and not any(k in other.blocks for k in wants[i]
+                                            for other in self.workers if other.alive):
                 fallback = i
         return fallback
-
-    def _holders(self, task):
-        keys = plan.cached_inputs(task.node, task.partition)
-        return [w for w in self.workers if w.alive and any(k in w.blocks for k in keys)]
 
     def _send(self, w, task, stage):
         key, blob, bids = stage
@@ -231,8 +231,10 @@ class MemoryExecutor:
         try:
             done: Done = recv_obj(w.conn)
         except (EOFError, OSError):
-            code = w.proc.wait()
-            why = _exit_text(code)
+            try:
+                why = _exit_text(w.proc.wait(timeout=5))
+            except subprocess.TimeoutExpired:
+                why = "closed its socket"
             self._lose(w, why)
             return TaskFailure(MinimrError(f"worker {w.slot} (pid {w.pid}) died while running "
                                            f"{task}: {why}"), "", worker_lost=True)
