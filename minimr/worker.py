@@ -40,7 +40,7 @@ from multiprocessing.connection import Client, Connection, Listener
 import cloudpickle
 
 from .errors import FetchFailed, MinimrError
-from .task import Task, TaskFailure, TaskResult, run_task
+from .task import Task, TaskFailure, TaskResult, add_metric, run_task
 
 
 # ------------------------------------------------------------------ messages (records)
@@ -186,7 +186,6 @@ class WorkerEnv:
         self.broadcasts = {}       # bid -> value
         self.locations = {}        # set per task: shuffle_id -> (M,) holder socket paths
         self.peers = {}            # socket path -> open Connection to that peer
-        self.counters = {}         # per task: shuffle bytes written / fetched
 
     def cache_get(self, rdd_id, split):
         return self.store.get((rdd_id, split))
@@ -197,8 +196,11 @@ class WorkerEnv:
     def shuffle_write(self, shuffle_id, map_id, buckets):
         blobs = [pickle.dumps(b, protocol=5) for b in buckets]
         self.map_outputs[(shuffle_id, map_id)] = blobs
-        self._count("shuffle_bytes_written", sum(len(b) for b in blobs))
+        add_metric("shuffle_bytes_written", sum(len(b) for b in blobs))
         return [len(b) for b in buckets]           # the map status: records per bucket
+
+    # metrics (summed per stage in ctx.jobs): shuffle_bytes_written, shuffle_bytes_fetched
+    # (from peers only), shuffle_fetch_seconds (waiting for peers)
 
     def shuffle_read(self, shuffle_id, reduce_id, num_maps):
         holders = self.locations.get(shuffle_id, [None] * num_maps)
@@ -213,24 +215,23 @@ class WorkerEnv:
             if blobs is None:
                 raise FetchFailed(shuffle_id, map_id, "not in this worker")
             return blobs[reduce_id]
+        t = time.perf_counter()
         try:
             conn = self.peers.get(holder) or self.peers.setdefault(
                 holder, Client(holder, family="AF_UNIX"))
             conn.send((shuffle_id, map_id, reduce_id))
             blob = conn.recv_bytes()
+            add_metric("shuffle_fetch_seconds", time.perf_counter() - t)
         except (OSError, EOFError) as exc:
             self.peers.pop(holder, None)
             raise FetchFailed(shuffle_id, map_id, f"peer {holder}: {exc!r}") from None
         if not blob:
             raise FetchFailed(shuffle_id, map_id, f"peer {holder} does not have it")
-        self._count("shuffle_bytes_fetched", len(blob))
+        add_metric("shuffle_bytes_fetched", len(blob))
         return blob
 
     def broadcast_value(self, bid):
         return self.broadcasts[bid]
-
-    def _count(self, key, n):
-        self.counters[key] = self.counters.get(key, 0) + n
 
 
 def serve_fetches(listener, env):
@@ -294,7 +295,7 @@ def main(fd, tmpdir, slot):
 
 def _run(msg, env, stages):
     env.broadcasts.update(msg.broadcasts)
-    env.locations, env.counters = msg.locations, {}
+    env.locations = msg.locations
     if msg.blob is not None:
         try:
             stages[msg.stage_key] = cloudpickle.loads(msg.blob)
@@ -307,9 +308,7 @@ def _run(msg, env, stages):
     node, shuffle, func, stage_id, num_attempts = stages[msg.stage_key]
     task = Task(stage_id, msg.partition, msg.attempt, node, shuffle, func, num_attempts)
     out = run_task(task, env)
-    if isinstance(out, TaskResult):
-        out.metrics.update(env.counters)
-    else:
+    if isinstance(out, TaskFailure):
         out = _sendable_failure(out)
     sys.stdout.flush()                              # user prints reach the terminal now
     sys.stderr.flush()
