@@ -368,7 +368,7 @@ def _unpicklable(task, exc):
     captured by <lambda> at job.py:12"."""
     culprit = _find_unpicklable(task)
     where = f": {culprit}" if culprit else ""
-    return (f"{task} cannot be pickled to send to a worker ({type(exc).__name__}: {exc})"
+    return (f"stage {task.stage_id} cannot be pickled to send to a worker ({type(exc).__name__}: {exc})"
             f"{where}. Functions must not capture open files, locks, sockets, generators...")
 
 
