@@ -339,3 +339,11 @@ def test_driver_killed_mid_job_leaves_no_workers_or_temp_dir(tmp_path, sig):
     proc.wait(timeout=10)
     assert wait_until(lambda: not any(alive(p) for p in info["pids"]), 5), "orphan workers"
     assert wait_until(lambda: not os.path.exists(info["tmpdir"]), 5), "temp dir left behind"
+
+
+@pytest.mark.timeout(30)
+def test_bad_options_are_refused_before_any_worker_starts():
+    with pytest.raises(MinimrError, match="cache_bytes"):
+        minimr.Context(executor="memory", workers=1, cache_bytes=-5)
+    with pytest.raises(MinimrError, match="unknown options.*cache_size"):
+        minimr.Context(executor="memory", workers=1, cache_size=10)

@@ -93,11 +93,15 @@ class MemoryExecutor:
         self._stage_keys = itertools.count()
         self._stopped = False
         _install_cleanup(self)
-        self.workers = []
+        self.workers, procs = [], []
         try:
-            procs = [self._spawn(slot) for slot in range(self.default_parallelism)]
+            for slot in range(self.default_parallelism):    # start all, then wait for all
+                procs.append(self._spawn(slot))
             self.workers = [self._handshake(*p) for p in procs]
         except BaseException:
+            for _, proc, _ in procs:
+                proc.kill()
+                proc.wait()
             self.stop()
             raise
 
@@ -237,7 +241,11 @@ class MemoryExecutor:
                 why = "closed its socket"
             self._lose(w, why)
             return TaskFailure(MinimrError(f"worker {w.slot} (pid {w.pid}) died while running "
-                                           f"{task}: {why}"), "", worker_lost=True)
+                                           f"the task: {why}"), "", worker_lost=True)
+        except Exception as exc:      # e.g. the result's class does not import in the driver
+            w.tasks_run += 1
+            return TaskFailure(MinimrError(f"the result of {task.describe()} could not be "
+                                           f"unpickled in the driver: {exc!r}"), "")
         w.tasks_run += 1
         self._note_blocks(w, done)
         out = done.outcome
