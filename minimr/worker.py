@@ -305,6 +305,8 @@ def _run(msg, env, stages):
                                     traceback.format_exc()))
         while len(stages) > 16:
             stages.popitem(last=False)
+    if msg.stage_key not in stages:     # its blob failed to unpickle, or was dropped
+        return Done(TaskFailure(MinimrError(f"stage {msg.stage_key} is not in this worker"), ""))
     node, shuffle, func, stage_id, num_attempts = stages[msg.stage_key]
     task = Task(stage_id, msg.partition, msg.attempt, node, shuffle, func, num_attempts)
     out = run_task(task, env)
