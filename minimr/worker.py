@@ -260,6 +260,8 @@ def serve_fetches(listener, env):
 def main(fd, tmpdir, slot):
     fd, slot = int(fd), int(slot)
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the driver's to handle
+    for stream in (sys.stdout, sys.stderr):         # whole lines: workers share a terminal
+        stream.reconfigure(line_buffering=True, write_through=False)
     conn = Connection(fd)
     hello = recv_obj(conn)
     sys.path[:] = hello["sys_path"]                 # so functions pickled by reference import
