@@ -189,6 +189,33 @@ def test_killed_worker_loses_its_map_outputs_and_only_those_rerun(make_ctx):
     assert again == {tuple(k) for k in victim["shuffle_outputs"]}
 
 
+@pytest.mark.timeout(60)
+def test_worker_killed_while_reducers_fetch_from_it(make_ctx):
+    ctx = make_ctx(workers=2)
+    pairs = ctx.parallelize(range(200), 4).map(lambda x: (x % 10, x)).partitionBy(2)
+
+    def fetch_late(it):             # partitionBy's read is lazy: fetches happen after the nap
+        time.sleep(0.6)
+        return [sorted(it)]
+
+    job = pairs.mapPartitions(fetch_late)
+    victim = ctx.status()["workers"][0]["pid"]
+    killer = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
+    killer.start()
+    try:
+        got = job.collect()
+    finally:
+        killer.join()
+    expected = [sorted((x % 10, x) for x in range(200) if (x % 10) % 2 == r) for r in range(2)]
+    assert got == expected
+    assert not alive(victim)
+    # the surviving reducer's fetch failed; the scheduler re-ran only the lost map tasks
+    map_stages = [st for st in ctx.jobs[-1]["stages"] if st["kind"].startswith("map")]
+    assert len(map_stages) == 2 and map_stages[1]["tasks"] < 4
+    redone = [r for r in ctx.status()["recomputed"] if "shuffle" in r]
+    assert redone and all(str(victim) in r["reason"] or "fetch" in r["reason"] for r in redone)
+
+
 def _fails_on_first_attempt(x):
     if TaskContext.get().attemptNumber() == 0:
         raise ValueError("first attempt fails")
