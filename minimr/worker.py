@@ -283,6 +283,10 @@ def main(fd, tmpdir, slot):
         if isinstance(msg, tuple) and msg[0] == "unpersist":
             store.unpersist(msg[1])
             continue
+        if isinstance(msg, tuple) and msg[0] == "drop_shuffle":
+            for key in [k for k in env.map_outputs if k[0] == msg[1]]:
+                del env.map_outputs[key]
+            continue
         done = _run(msg, env, stages)
         try:
             send_obj(conn, done)

@@ -216,6 +216,22 @@ def test_worker_killed_while_reducers_fetch_from_it(make_ctx):
     assert redone and all(str(victim) in r["reason"] or "fetch" in r["reason"] for r in redone)
 
 
+@pytest.mark.timeout(60)
+def test_map_outputs_are_dropped_when_no_dataset_reads_them(make_ctx):
+    ctx = make_ctx(workers=2)
+    counts = ctx.parallelize(range(100), 4).map(lambda x: (x % 5, 1)).reduceByKey(add)
+    assert sorted(counts.collect()) == [(k, 20) for k in range(5)]
+    held = lambda: [k for w in ctx.status()["workers"] for k in w["shuffle_outputs"]]  # noqa: E731
+    assert len(held()) == 4
+    kept = counts.mapValues(lambda v: v * 2)       # still reads the shuffle: kept
+    del counts
+    ctx.parallelize(range(4), 2).count()          # the next stage sends the drops
+    assert len(held()) == 4
+    del kept
+    ctx.parallelize(range(4), 2).count()
+    assert held() == []
+
+
 def _fails_on_first_attempt(x):
     if TaskContext.get().attemptNumber() == 0:
         raise ValueError("first attempt fails")

@@ -27,9 +27,10 @@ lineage. status()["recomputed"] lists them.
 
 Left out compared with Spark: delay scheduling (a task waits for the busy worker that
 holds its block rather than running elsewhere after a timeout), speculative tasks,
-replicated storage levels (MEMORY_ONLY_2 keeps one copy), spilling (every storage
-level is MEMORY_ONLY: past cache_bytes a block is dropped, not written to disk), and the
-ContextCleaner (shuffle outputs stay in the workers until the Context stops).
+replicated storage levels (MEMORY_ONLY_2 keeps one copy), and spilling (every storage
+level is MEMORY_ONLY: past cache_bytes a block is dropped, not written to disk; a
+shuffle's map outputs must fit in the workers' RAM). Map outputs are dropped once the
+program holds no dataset that reads them (Spark's ContextCleaner, _clean_shuffles).
 """
 
 import atexit
@@ -91,6 +92,8 @@ class MemoryExecutor:
         self.lost = {}            # block or map-output key -> why it was lost
         self.recomputed = []      # what was computed again after a loss (status())
         self._stage_keys = itertools.count()
+        self._watched = set()     # shuffle ids whose ShuffledRDD node we watch for GC
+        self._garbage = []        # shuffle ids whose node is gone: dropped at the next stage
         self._stopped = False
         _install_cleanup(self)
         self.workers, procs = [], []
@@ -163,6 +166,7 @@ class MemoryExecutor:
     def run_tasks(self, tasks):
         """Run each task on some worker; one outcome per task, in order."""
         self._reap()
+        self._clean_shuffles(tasks)
         stages = self._pickle_stages(tasks)             # one blob per stage, not per task
         wants = [plan.cached_inputs(t.node, t.partition) for t in tasks]   # blocks each reads
         outcomes = [None] * len(tasks)
@@ -310,6 +314,29 @@ class MemoryExecutor:
                 made[ident] = (next(self._stage_keys), blob, bids)
             out.append(made[ident])
         return out
+
+    def _clean_shuffles(self, tasks):
+        """Spark's ContextCleaner, for shuffles: once the program holds no dataset that
+        reads a shuffle, its map outputs are dropped from the workers. A GC callback only
+        notes the id (it may run at any moment, even while we write to a socket); the
+        messages go out here, between stages."""
+        for t in tasks:
+            sh = t.shuffle
+            if sh is not None and sh.shuffle_id not in self._watched:
+                self._watched.add(sh.shuffle_id)
+                weakref.finalize(sh, self._garbage.append, sh.shuffle_id)
+        while self._garbage:
+            shuffle_id = self._garbage.pop()
+            for key in [k for k in self.map_outputs if k[0] == shuffle_id]:
+                del self.map_outputs[key]
+            for key in [k for k in self.lost if k[:2] == ("shuffle", shuffle_id)]:
+                del self.lost[key]
+            for w in self.workers:
+                if w.alive:
+                    try:
+                        send_obj(w.conn, ("drop_shuffle", shuffle_id))
+                    except OSError:
+                        pass
 
     # ------------------------------------------------------------ the interface
     def missing_outputs(self, shuffle):
