@@ -52,7 +52,7 @@ import cloudpickle
 
 from .. import plan
 from ..errors import MinimrError
-from ..task import Broadcast, TaskFailure
+from ..task import Broadcast, TaskFailure, dumps
 from ..worker import Done, RunTask, recv_obj, send_obj
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -303,8 +303,7 @@ class MemoryExecutor:
             if ident not in made:
                 Broadcast._collector.ids = set()
                 try:
-                    blob = cloudpickle.dumps((t.node, t.shuffle, t.func, t.stage_id,
-                                              t.num_attempts), protocol=5)
+                    blob = dumps((t.node, t.shuffle, t.func, t.stage_id, t.num_attempts))
                 except MinimrError:
                     raise          # e.g. an RDD or the Context in a closure: say so now
                 except Exception as exc:
