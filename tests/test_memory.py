@@ -109,6 +109,15 @@ def test_cached_dataset_is_computed_once_across_two_actions(make_ctx, tmp_path):
 
 
 @pytest.mark.timeout(60)
+def test_cached_blocks_are_live_objects_not_pickles(make_ctx):
+    ctx = make_ctx()
+    rows = ctx.parallelize(range(8), 2).map(lambda x: [x] * 3).cache()
+    rows.count()
+    ids = lambda: sorted(rows.map(id).collect())          # noqa: E731  (object identities)
+    assert ids() == ids()          # the same Python objects, job after job: nothing unpickled
+
+
+@pytest.mark.timeout(60)
 def test_a_cached_partition_runs_on_the_worker_that_holds_it(make_ctx):
     ctx = make_ctx(workers=3)
     data = ctx.parallelize(range(60), 6).cache()
