@@ -131,6 +131,28 @@ def test_a_cached_partition_runs_on_the_worker_that_holds_it(make_ctx):
         assert ran_on == holder
 
 
+@pytest.mark.timeout(60)
+def test_after_the_locality_wait_an_idle_worker_takes_a_waiting_task(make_ctx):
+    ctx = make_ctx(workers=2, locality_wait=0.1)
+    slow_first = lambda i, it: (time.sleep(1.0) if i == 1 else None, list(it))[1]  # noqa: E731
+    data = ctx.parallelize(range(4), 4).mapPartitionsWithIndex(slow_first).cache()
+    data.count()                    # partition 1 keeps one worker busy; the other caches 0, 2, 3
+    busy = {w["pid"]: blocks_of(w) for w in ctx.status()["workers"]}
+    (lonely,) = [pid for pid, held in busy.items() if len(held) == 1]
+
+    def nap(i, it):
+        time.sleep(0.3)
+        return [(i, os.getpid())]
+
+    ran_on = dict(data.mapPartitionsWithIndex(nap).collect())
+    # the worker holding only one block did not sit idle for 3 s: it took a waiting task,
+    # computed that block again, and now both workers hold it
+    assert list(ran_on.values()).count(lonely) == 2
+    moved = [p for p, pid in ran_on.items() if pid == lonely and (data.id(), p) not in busy[lonely]]
+    assert len(moved) == 1
+    assert all((data.id(), moved[0]) in blocks_of(w) for w in ctx.status()["workers"])
+
+
 # ----------------------------------------------------------------------------- eviction
 
 @pytest.mark.timeout(60)
@@ -164,18 +186,18 @@ def test_killed_worker_mid_job_recomputes_only_its_blocks(make_ctx, tmp_path):
     assert lost
 
     def slow_double(x):
-        time.sleep(0.03)
+        time.sleep(0.05)            # 0.25 s a task, about 1 s a worker
         return 2 * x
 
-    killer = threading.Timer(0.25, os.kill, (victim["pid"], signal.SIGKILL))
+    killer = threading.Timer(0.3, os.kill, (victim["pid"], signal.SIGKILL))
     killer.start()
     try:
         assert data.map(slow_double).collect() == [2 * x for x in range(40)]
     finally:
         killer.join()
     assert not alive(victim["pid"])
-    assert victim["pid"] not in [w["pid"] for w in ctx.status()["workers"]]   # replaced
     assert data.sum() == sum(range(40))
+    assert victim["pid"] not in [w["pid"] for w in ctx.status()["workers"]]   # replaced
     recomputed = {(r["rdd"], r["partition"]) for r in ctx.status()["recomputed"]}
     assert recomputed == lost                               # exactly the lost blocks
     assert len(lines(log)) == 40 + 5 * len(lost)
@@ -398,3 +420,5 @@ def test_bad_options_are_refused_before_any_worker_starts():
         minimr.Context(executor="memory", workers=1, cache_bytes=-5)
     with pytest.raises(MinimrError, match="unknown options.*cache_size"):
         minimr.Context(executor="memory", workers=1, cache_size=10)
+    with pytest.raises(MinimrError, match="locality_wait"):
+        minimr.Context(executor="memory", workers=1, locality_wait=-1)

@@ -1,6 +1,6 @@
 """The memory executor (Spark-style): long-lived workers that keep partitions in RAM.
 
-    Context(executor="memory", workers=N, cache_bytes=None, maxFailures=4)
+    Context(executor="memory", workers=N, cache_bytes=None, locality_wait=3.0, maxFailures=4)
 
     driver (this module)                           N worker processes (worker.py)
     ────────────────────                           ─────────────────────────────
@@ -25,8 +25,7 @@ scheduler's maxFailures); the blocks and map outputs it held are forgotten, so
 missing_outputs() and cache misses make the scheduler recompute exactly those from
 lineage. status()["recomputed"] lists them.
 
-Left out compared with Spark: delay scheduling (a task waits for the busy worker that
-holds its block rather than running elsewhere after a timeout), speculative tasks,
+Left out compared with Spark: speculative tasks,
 replicated storage levels (MEMORY_ONLY_2 keeps one copy), and spilling (every storage
 level is MEMORY_ONLY: past cache_bytes a block is dropped, not written to disk; a
 shuffle's map outputs must fit in the workers' RAM). Map outputs are dropped once the
@@ -79,13 +78,16 @@ class Worker:
 class MemoryExecutor:
     name = "memory"
 
-    def __init__(self, ctx, cache_bytes=None, **unused):
+    def __init__(self, ctx, cache_bytes=None, locality_wait=3.0, **unused):
         if unused:
             raise MinimrError(f"memory executor: unknown options {sorted(unused)}")
         if cache_bytes is not None and (not isinstance(cache_bytes, int) or cache_bytes < 0):
             raise MinimrError(f"cache_bytes must be a non-negative int or None, got {cache_bytes!r}")
+        if not isinstance(locality_wait, (int, float)) or locality_wait < 0:
+            raise MinimrError(f"locality_wait must be a number of seconds >= 0, got {locality_wait!r}")
         self.ctx = ctx
         self.cache_bytes = cache_bytes
+        self.locality_wait = locality_wait    # seconds a task waits for its block's worker
         self.default_parallelism = ctx.workers or os.cpu_count() or 1
         self.tmpdir = tempfile.mkdtemp(prefix="minimr-memory-")   # mode 0700
         self.map_outputs = {}     # (shuffle_id, map_id) -> Worker holding it
@@ -184,13 +186,16 @@ class MemoryExecutor:
         return outcomes
 
     def _dispatch(self, tasks, stages, wants, outcomes, todo, running):
+        last_launch = time.monotonic()
         while todo or running:
             self._refill()
+            relax = time.monotonic() - last_launch >= self.locality_wait
             for w in self.workers:
                 if w not in running and w.alive and todo:
-                    i = self._pick(w, wants, todo)
+                    i = self._pick(w, wants, todo, relax)
                     if i is not None:
                         todo.remove(i)
+                        last_launch = time.monotonic()
                         outcome = self._send(w, tasks[i], stages[i])
                         if outcome is None:
                             running[w] = i
@@ -200,15 +205,21 @@ class MemoryExecutor:
                 if todo and not any(w.alive for w in self.workers):
                     raise MinimrError("memory executor: no live workers (stopped?)")
                 continue
-            for conn in wait([w.conn for w in running]):
+            # tasks waiting for a busy worker while another idles: wake up when the
+            # locality wait is over, even if no task finishes before
+            idle = todo and len(running) < sum(w.alive for w in self.workers)
+            timeout = max(0.0, last_launch + self.locality_wait - time.monotonic()) if idle else None
+            for conn in wait([w.conn for w in running], timeout):
                 w = next(w for w in running if w.conn is conn)
                 i = running.pop(w)
                 outcomes[i] = self._receive(w, tasks[i])
 
-    def _pick(self, w, wants, todo):
+    def _pick(self, w, wants, todo, relax=False):
         """The next task for idle worker `w`: one whose cached input `w` holds, else
         one whose input is cached on no live worker. A task whose block is on a busy
-        worker waits for that worker (Spark would wait 3 s, then run it elsewhere)."""
+        worker waits for that worker, until no task has started for `locality_wait`
+        seconds (Spark's delay scheduling, spark.locality.wait = 3s); then `w` takes
+        it and computes the block again (now it is cached in both places)."""
         fallback = None
         for i in todo:
             if any(k in w.blocks for k in wants[i]):
@@ -216,6 +227,8 @@ class MemoryExecutor:
             if fallback is None and not any(k in other.blocks for k in wants[i]
                                             for other in self.workers if other.alive):
                 fallback = i
+        if fallback is None and relax:
+            return todo[0]
         return fallback
 
     def _send(self, w, task, stage):
