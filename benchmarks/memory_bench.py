@@ -46,6 +46,18 @@ def gradient(block, w):
     return X.T @ (1.0 / (1.0 + np.exp(-(X @ w))) - y)        # (DIM,)
 
 
+def timed_gradient(block, w):
+    """(gradient, CPU seconds this process spent on it): CPU time does not grow when
+    other programs share the cores; wall time does."""
+    t = time.process_time()
+    g = gradient(block, w)
+    return g, time.process_time() - t
+
+
+def add_pairs(a, b):
+    return a[0] + b[0], a[1] + b[1]
+
+
 def bench_lr(rows, workers=2, iterations=9):
     """Baseline and minimr iterations alternate, so both see the same machine load."""
     parts = workers
@@ -61,25 +73,29 @@ def bench_lr(rows, workers=2, iterations=9):
         points.count()
         first = time.perf_counter() - t
         w_base, w = np.zeros(DIM), np.zeros(DIM)
-        base, times, in_tasks = [], [], []
+        base, base_cpu, times, in_tasks, task_cpu = [], [], [], [], []
         for _ in range(iterations):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             w_base = w_base - 1e-6 * gradient((X, y), w_base)
             base.append(time.perf_counter() - t)
+            base_cpu.append(time.process_time() - c)
 
             t = time.perf_counter()
-            g = points.map(lambda b: gradient(b, w)).reduce(add)
+            g, cpu = points.map(lambda b: timed_gradient(b, w)).reduce(add_pairs)
             w = w - 1e-6 * g
             times.append(time.perf_counter() - t)
+            task_cpu.append(cpu)                                     # summed over the tasks
             (stage,) = ctx.jobs[-1]["stages"]
             in_tasks.append(stage["task_seconds"] / stage["tasks"])   # mean time inside a task
         recomputed = ctx.status()["recomputed"]
     assert np.allclose(w, w_base), "minimr and numpy disagree"
-    b, m = statistics.median(base[1:]), statistics.median(times[1:])
-    print(f"lr {rows:>9,} x {DIM}: numpy loop {b * 1e3:7.2f} ms/iter | minimr memory "
-          f"{workers} workers {m * 1e3:7.2f} ms/iter | ratio {m / b:.2f} "
-          f"(median of {iterations - 1} later iterations, alternating; a task computes for "
-          f"{statistics.median(in_tasks[1:]) * 1e3:.2f} ms of that; load+cache {first:.2f} s; "
+    med = lambda xs: statistics.median(xs[1:]) * 1e3                  # noqa: E731  ms
+    b, m = med(base), med(times)
+    print(f"lr {rows:>9,} x {DIM}: numpy loop {b:7.2f} ms/iter | minimr memory "
+          f"{workers} workers {m:7.2f} ms/iter | ratio {m / b:.2f}\n"
+          f"    (median of {iterations - 1} later iterations, alternating; wall time inside "
+          f"a task {med(in_tasks):.2f} ms; CPU per iteration: numpy {med(base_cpu):.2f} ms, "
+          f"minimr tasks {med(task_cpu):.2f} ms in all; load+cache {first:.2f} s; "
           f"recomputed {len(recomputed)})")
 
 
@@ -109,22 +125,28 @@ def lines_of(part, n_lines):
         yield " ".join(["w%015x" % rng.getrandbits(60) for _ in range(10)])
 
 
-def bench_wordcount(maps=16, reduces=8, lines_per_map=125_000):
+def bench_wordcount(maps=16, reduces=8, lines_per_map=160_000):
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     with minimr.Context(executor="memory", workers=2) as ctx:
         counts = (ctx.range(maps, numSlices=maps).flatMap(lambda p: lines_of(p, lines_per_map))
                   .flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(add, reduces))
-        distinct, total = counts.map(lambda kv: (1, kv[1])).reduce(
-            lambda a, b: (a[0] + b[0], a[1] + b[1]))
+        distinct, total = counts.map(lambda kv: (1, kv[1])).reduce(add_pairs)
         stages = [s for job in ctx.jobs for s in job["stages"]]
+        workers_peak = [_peak_rss_kb(w["pid"]) for w in ctx.status()["workers"]]
     written = sum(s.get("shuffle_bytes_written", 0) for s in stages)
     fetched = sum(s.get("shuffle_bytes_fetched", 0) for s in stages)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"wordcount: {total:,} words, {distinct:,} distinct; shuffle wrote "
           f"{written / 1e6:,.0f} MB, fetched {fetched / 1e6:,.0f} MB worker-to-worker; "
           f"driver peak RSS {peak / 1024:.0f} MB (at start {rss0 / 1024:.0f} MB); "
+          f"workers' peak RSS {', '.join(f'{k / 1024:.0f}' for k in workers_peak)} MB; "
           f"{time.perf_counter() - t:.1f} s")
+
+
+def _peak_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 
 
 def main(argv):
