@@ -21,9 +21,11 @@ A stage is therefore exactly one MapReduce job; a chain of shuffles is a chain o
 """
 
 import itertools
+import time
 
 from .io import read_split
 from .shuffle import merge_fetched
+from .task import add_metric
 
 
 class StorageLevel:
@@ -85,10 +87,14 @@ class Node:
         block is there, else computed (and then stored, if persisted)."""
         if self.storage is None:
             return self.compute(split, env)
+        t = time.perf_counter()
         block = env.cache_get(self.id, split)
+        add_metric("cache_read_seconds", time.perf_counter() - t)
         if block is None:
             block = list(self.compute(split, env))
+            t = time.perf_counter()
             env.cache_put(self.id, split, block)
+            add_metric("cache_write_seconds", time.perf_counter() - t)
         return iter(block)
 
     def compute(self, split, env):

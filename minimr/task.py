@@ -107,6 +107,7 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
     """Run one task attempt in this process. Never raises for a user error: the error
     is returned, with its traceback formatted here, for the driver to raise."""
     _current.env, _current.task, _current.accumulators = env, task, {}
+    _current.metrics = metrics = {}
     start = time.perf_counter()
     try:
         records = task.node.iterator(task.partition, env)
@@ -118,17 +119,30 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
             else:
                 buckets = bucketize(records, sh.partitioner, sh.num_partitions,
                                     sh.aggregator, sh.map_side_combine)
+                t = time.perf_counter()
                 value = env.shuffle_write(sh.shuffle_id, task.partition, buckets)
+                add_metric("shuffle_write_seconds", time.perf_counter() - t)
         else:
             value = task.func(records)
         updates = {aid: acc._value for aid, acc in _current.accumulators.items()}
-        return TaskResult(value, updates, {"task_seconds": time.perf_counter() - start})
+        metrics["task_seconds"] = time.perf_counter() - start
+        return TaskResult(value, updates, metrics)
     except FetchFailed as ff:
         return TaskFailure(ff, traceback.format_exc(), fetch_failed=ff)
     except Exception as exc:
         return TaskFailure(exc, traceback.format_exc())
     finally:
-        _current.env = _current.task = _current.accumulators = None
+        _current.env = _current.task = _current.accumulators = _current.metrics = None
+
+
+def add_metric(key, amount):
+    """Add to a counter or timer of the running task (summed per stage by the scheduler
+    into ctx.jobs). Outside a task it does nothing. Names in use: task_seconds,
+    cache_read_seconds, cache_write_seconds, shuffle_write_seconds, plus the
+    executors' own (documented in their modules)."""
+    metrics = getattr(_current, "metrics", None)
+    if metrics is not None:
+        metrics[key] = metrics.get(key, 0) + amount
 
 
 # ---------------------------------------------------------------- shared variables
