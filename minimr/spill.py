@@ -495,8 +495,9 @@ def _identity(x):
 
 # ------------------------------------------------------------- looking inside
 
-def dump(path, out=sys.stdout):
+def dump(path, out=None):
     """Print a run file (record by record) or an index file, for learners."""
+    out = out or sys.stdout
     if path.endswith(".index"):
         for r, s in enumerate(read_index(path)):
             print(f"partition {r}: offset {s.offset}, {s.length} bytes, {s.records} records, "

@@ -118,7 +118,9 @@ class DiskEnv:
             for name in os.listdir(work):
                 if not name.startswith("file.out"):
                     os.remove(os.path.join(work, name))
-        if not os.path.exists(base):    # first committed attempt wins (Hadoop's rule too)
+        if os.path.exists(base) and not _complete(base):
+            shutil.rmtree(base)         # a damaged earlier output: this attempt replaces it
+        if not os.path.exists(base):    # else the first committed attempt wins (Hadoop's rule)
             os.rename(work, base)
             self.scratch.remove(work)
         return status
@@ -361,8 +363,7 @@ class DiskExecutor:
     def missing_outputs(self, shuffle):
         base = os.path.join(self.root, f"shuffle-{shuffle.shuffle_id}")
         return [m for m in range(shuffle.parent.num_partitions)
-                if not (os.path.exists(os.path.join(base, f"map-{m:05d}", "file.out")) and
-                        os.path.exists(os.path.join(base, f"map-{m:05d}", "file.out.index")))]
+                if not _complete(os.path.join(base, f"map-{m:05d}"))]
 
     def unpersist(self, rdd_id):
         shutil.rmtree(os.path.join(self.root, "cache", f"rdd-{rdd_id}"), ignore_errors=True)
@@ -391,6 +392,10 @@ class DiskExecutor:
         if not self._stopped:
             self._stopped = True
             self._finalizer()
+
+
+def _complete(map_dir):
+    return all(os.path.exists(os.path.join(map_dir, n)) for n in ("file.out", "file.out.index"))
 
 
 def _attempt_dirs(root, tag):
