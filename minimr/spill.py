@@ -282,7 +282,8 @@ class SortBuffer:
 
     def sorted_blocks(self, chunk=1 << 16):
         """Yield (partition, exact, [record numbers]) tie blocks in (partition, rank,
-        prefix) order; a block holds records whose sort columns are equal."""
+        prefix) order; a block holds records whose sort columns are equal. Record numbers
+        become Python ints about `chunk` at a time (one block may be bigger)."""
         n = len(self)
         if not n:
             return
@@ -294,19 +295,21 @@ class SortBuffer:
         change = np.ones(n, bool)
         change[1:] = (sp[1:] != sp[:-1]) | (sr[1:] != sr[:-1]) | (sx[1:] != sx[:-1])
         del sr, sx
-        starts = np.flatnonzero(change)                        # (blocks,)
+        starts = np.flatnonzero(change)                        # (blocks,) first record of each
         del change
         bparts = sp[starts]
         bexact = np.logical_and.reduceat(np.frombuffer(self.exact, np.int8)[order] != 0, starts)
         del sp
-        for c in range(0, len(starts), chunk):
-            s0 = int(starts[c])
-            bounds = starts[c:c + chunk + 1].tolist()
-            if len(bounds) == len(starts[c:c + chunk]):
-                bounds.append(n)
-            recs = order[s0:bounds[-1]].tolist()
-            for i, (p, ex) in enumerate(zip(bparts[c:c + chunk].tolist(), bexact[c:c + chunk].tolist())):
+        b, nb = 0, len(starts)
+        while b < nb:
+            s0 = int(starts[b])
+            b2 = min(max(b + 1, int(np.searchsorted(starts, s0 + chunk, "right"))), nb)
+            end = int(starts[b2]) if b2 < nb else n
+            recs = order[s0:end].tolist()
+            bounds = starts[b:b2].tolist() + [end]
+            for i, (p, ex) in enumerate(zip(bparts[b:b2].tolist(), bexact[b:b2].tolist())):
                 yield p, ex, recs[bounds[i] - s0:bounds[i + 1] - s0]
+            b = b2
 
     def raw(self, i):
         """Record i as stored: header + pickle."""
@@ -329,13 +332,22 @@ def spill(buf: SortBuffer, path, num_partitions, combiner, counters):
             for i in recs:
                 out.write_raw(buf.raw(i))
             continue
-        items = []
+        if exact:                                               # equal keys: fold in one pass
+            first, merge = combiner
+            k, v = loads(memoryview(buf.raw(recs[0]))[4:])
+            acc = first(v)
+            for i in recs[1:]:
+                acc = merge(acc, loads(memoryview(buf.raw(i))[4:])[1])
+            out.write(k, acc)
+            counters["combine_input_records"] += len(recs)
+            counters["combine_output_records"] += 1
+            continue
+        items = []                                              # unpickle, sort by full key
         for i in recs:
             raw = buf.raw(i)
             k, v = loads(memoryview(raw)[4:])
-            items.append((sort_key(k) if not exact else None, k, v, raw))
-        if not exact:
-            items.sort(key=itemgetter(0))                       # stable: input order kept
+            items.append((sort_key(k), k, v, raw))
+        items.sort(key=itemgetter(0))                           # stable: input order kept
         for k, v, raw in fold_groups(items, combiner, counters, "combine"):
             if raw is not None:
                 out.write_raw(raw)
