@@ -515,6 +515,12 @@ def dump(path, out=None):
             print(f"partition {r}: offset {s.offset}, {s.length} bytes, {s.records} records, "
                   f"crc32 {s.crc:08x}", file=out)
         return
+    if os.path.exists(path + ".index"):
+        for r, s in enumerate(read_index(path + ".index")):
+            print(f"-- partition {r}: {s.records} records", file=out)
+            for k, v, _ in read_run(Run(path, s.offset, s.length)):
+                print(f"{k!r}\t{v!r}", file=out)
+        return
     for k, v, _ in read_run(Run(path, 0, os.path.getsize(path))):
         print(f"{k!r}\t{v!r}", file=out)
 

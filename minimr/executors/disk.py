@@ -373,7 +373,7 @@ class DiskExecutor:
         total = collections.Counter()
         for stage in self.ctx.jobs[job]["stages"]:
             for k, v in stage.items():
-                if k not in ("stage", "kind", "tasks", "attempts") and isinstance(v, (int, float)):
+                if k not in ("stage", "kind", "tasks", "attempts") and not k.endswith("seconds"):
                     total[k] += v
         return dict(total)
 
