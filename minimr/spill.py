@@ -25,8 +25,8 @@ keys keep their input order (stable sorts, ties broken by the earlier run), so g
 lists values map 0 first, as Spark does.
 
 The sort buffer (Hadoop's MapOutputBuffer) keeps records *serialized*: one bytearray of
-length-prefixed pickles (kvbuffer) and a few numpy-sortable columns per record (kvmeta:
-offset, partition, rank, an 8-byte order prefix). A record costs its pickle + 4 + META_BYTES,
+length-prefixed pickles (kvbuffer) and three numpy-sortable 8-byte words per record
+(kvmeta: end offset, an 8-byte order prefix, partition/rank/exact packed). A record costs its pickle + 4 + META_BYTES,
 and `sort_buffer_bytes` counts exactly that. Sorting is a numpy lexsort on the columns;
 only records whose prefixes tie and are not exact (long strings sharing 8 bytes, tuples,
 other types) are unpickled and sorted by full key, one tie block at a time.
@@ -62,7 +62,7 @@ import numpy as np
 from .shuffle import stable_hash
 
 LEN = struct.Struct("<I")          # record header: pickle length
-META_BYTES = 24                    # per record in the buffer: offset 8, prefix 8, partition 4, rank/exact 2 (+pad)
+META_BYTES = 24                    # per record in the buffer: end offset, prefix, partition/rank/exact
 CHUNK = 1 << 20                    # bytes written at a time
 _U64 = (1 << 64) - 1
 _FLOAT = struct.Struct(">d")
@@ -257,27 +257,21 @@ class SortBuffer:
     def __init__(self, limit: int):
         self.limit = limit
         self.data = bytearray()           # records: header + pickle, back to back
-        self.ends = array("q")            # (n,) end offset of each record in data
-        self.parts = array("i")           # (n,) reduce partition
-        self.ranks = array("b")           # (n,) order rank
-        self.prefixes = array("Q")        # (n,) order prefix
-        self.exact = array("b")           # (n,) prefix determines the key
+        self.meta = array("Q")            # (n, 3) flat: end offset in data, order prefix,
+                                          #   partition << 16 | rank << 1 | exact
         self.used = 0                     # counted bytes: data + META_BYTES a record
 
     def __len__(self):
-        return len(self.ends)
+        return len(self.meta) // 3
 
     def add(self, p, k, blob) -> bool:
         """Append one record; True when the buffer is full (time to spill)."""
         rank, prefix, exact = order_prefix(k)
-        self.data += LEN.pack(len(blob))
-        self.data += blob
-        self.ends.append(len(self.data))
-        self.parts.append(p)
-        self.ranks.append(rank)
-        self.prefixes.append(prefix)
-        self.exact.append(exact)
-        self.used += 4 + len(blob) + META_BYTES
+        data = self.data
+        data += LEN.pack(len(blob))
+        data += blob
+        self.meta.extend((len(data), prefix, p << 16 | rank << 1 | exact))
+        self.used += len(blob) + 4 + META_BYTES
         return self.used >= self.limit
 
     def sorted_blocks(self, chunk=1 << 16):
@@ -287,18 +281,18 @@ class SortBuffer:
         n = len(self)
         if not n:
             return
-        parts = np.frombuffer(self.parts, np.int32)
-        ranks = np.frombuffer(self.ranks, np.int8)
-        prefixes = np.frombuffer(self.prefixes, np.uint64)
-        order = np.lexsort((prefixes, ranks, parts))          # (n,) stable: last key first
-        sp, sr, sx = parts[order], ranks[order], prefixes[order]
+        meta = np.frombuffer(self.meta, np.uint64).reshape(n, 3)
+        prefixes, part_rank = meta[:, 1], meta[:, 2] >> 1       # (n,) each
+        order = np.lexsort((prefixes, part_rank))              # (n,) stable: last key first
+        sp, sx = part_rank[order], prefixes[order]
+        del part_rank
         change = np.ones(n, bool)
-        change[1:] = (sp[1:] != sp[:-1]) | (sr[1:] != sr[:-1]) | (sx[1:] != sx[:-1])
-        del sr, sx
+        change[1:] = (sp[1:] != sp[:-1]) | (sx[1:] != sx[:-1])
+        del sx
         starts = np.flatnonzero(change)                        # (blocks,) first record of each
         del change
-        bparts = sp[starts]
-        bexact = np.logical_and.reduceat(np.frombuffer(self.exact, np.int8)[order] != 0, starts)
+        bparts = (sp[starts] >> 15).astype(np.int64)
+        bexact = np.logical_and.reduceat((meta[:, 2] & 1)[order] != 0, starts)
         del sp
         b, nb = 0, len(starts)
         while b < nb:
@@ -313,7 +307,8 @@ class SortBuffer:
 
     def raw(self, i):
         """Record i as stored: header + pickle."""
-        return self.data[self.ends[i - 1] if i else 0:self.ends[i]]
+        meta = self.meta
+        return self.data[meta[3 * i - 3] if i else 0:meta[3 * i]]
 
 
 # --------------------------------------------------------------------- 4. spill
