@@ -38,6 +38,10 @@ def make_input(path, mb, seed=0):
             words = vocab[ids]
             lines = [" ".join(words[i:i + 10]) for i in range(0, len(words), 10)]
             text = "\n".join(lines) + "\n"
+            if written + len(text) > target:          # stop at a line end near the target
+                text = text[:text.rfind("\n", 0, max(target - written, 1)) + 1]
+                if not text:
+                    break
             f.write(text)
             written += len(text)
     return os.path.getsize(path)
