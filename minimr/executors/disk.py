@@ -72,29 +72,34 @@ class DiskEnv:
         self.counters = collections.Counter()
         self.scratch = []                           # attempt dirs to remove at task end
 
-    # cached partitions: pickled batches in one file, written under a unique name, renamed
+    # cached partitions: pickled batches of records in one file, written under a unique
+    # name and renamed (a reader never sees half a file); every read unpickles it again
     def _cache_path(self, rdd_id, split):
         return os.path.join(self.root, "cache", f"rdd-{rdd_id}", f"part-{split:05d}")
 
     def cache_get(self, rdd_id, split):
         path = self._cache_path(rdd_id, split)
-        if not os.path.exists(path):
-            return None
         records = []
-        for batch, _, _ in spill.read_run(spill.Run(path, 0, os.path.getsize(path)), self.counters):
-            records.extend(batch)
+        try:
+            with open(path, "rb") as f:
+                while True:
+                    try:
+                        records.extend(pickle.load(f))
+                    except EOFError:
+                        break
+        except FileNotFoundError:
+            return None
+        self.counters["file_bytes_read"] += os.path.getsize(path)
         self.counters["map_input_records"] += len(records)
         return records
 
     def cache_put(self, rdd_id, split, records):
         path = self._cache_path(rdd_id, split)
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        out = spill.SegmentWriter(f"{path}.{self.tag}", self.counters)
-        for i in range(0, len(records), CACHE_BATCH):
-            out.write(records[i:i + CACHE_BATCH], None)
-        out.close(1)
-        out.counters["spilled_records"] -= out.segments[0].records   # not a shuffle spill
-        os.remove(f"{path}.{self.tag}.index")
+        with open(f"{path}.{self.tag}", "wb") as f:
+            for i in range(0, len(records), CACHE_BATCH):
+                pickle.dump(records[i:i + CACHE_BATCH], f, protocol=5)
+            self.counters["file_bytes_written"] += f.tell()
         os.replace(f"{path}.{self.tag}", path)
 
     def broadcast_value(self, bid):
@@ -405,8 +410,10 @@ def _attempt_dirs(root, tag):
 
 def _cleanup(workers, root, keep):
     for w in workers:
+        if w.running is not None:          # interrupted mid-task: no need to wait for it
+            w.proc.kill()
         try:
-            w.conn.send_bytes(b"")
+            w.conn.send_bytes(b"")         # "no more tasks": the worker loop returns
         except OSError:
             pass
     for w in workers:
