@@ -57,6 +57,7 @@ from array import array
 from dataclasses import dataclass
 from operator import itemgetter
 
+import cloudpickle
 import numpy as np
 
 from .shuffle import stable_hash
@@ -96,13 +97,19 @@ def order_prefix(k):
             return 5, 0, False
         r, p, _ = order_prefix(k[0])
         return 5, (r << 60) | (p >> 4), False
-    if isinstance(k, numbers.Real):               # Decimal, Fraction, numpy scalars
+    if isinstance(k, str):                        # subclasses (numpy.str_, StrEnum...)
+        return order_prefix(str(k))               # sort among the strs they equal
+    if isinstance(k, bytes):
+        return order_prefix(bytes(k))
+    if isinstance(k, tuple):                      # namedtuples
+        return order_prefix(tuple(k))
+    if isinstance(k, numbers.Number):             # Decimal, Fraction, numpy scalars, IntEnum
         try:
-            f = float(k)
+            f = float(k)                          # (complex: TypeError, hash order below)
             if f == f:
                 return 1, _num_prefix(f), False
             return 2, 0, False
-        except (ValueError, OverflowError):
+        except (TypeError, ValueError, OverflowError):
             pass
     return 9, stable_hash(k) & _U64, False
 
@@ -135,6 +142,15 @@ def sort_key(k):
 
 
 # ----------------------------------------------------------- 2. files: runs, indexes
+
+def dumps(obj) -> bytes:
+    """pickle; cloudpickle for what pickle cannot name (a class made in the user's
+    __main__ travels to a worker by value, so a worker cannot pickle it by reference)."""
+    try:
+        return pickle.dumps(obj, 5)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return cloudpickle.dumps(obj, 5)
+
 
 @dataclass
 class Segment:
@@ -170,7 +186,7 @@ class SegmentWriter:
             self._flush()
 
     def write(self, k, v):
-        blob = pickle.dumps((k, v), 5)
+        blob = dumps((k, v))
         self.write_raw(LEN.pack(len(blob)) + blob)
 
     def _flush(self):
@@ -427,7 +443,7 @@ def map_side(records, num_partitions, partitioner, aggregator, workdir, buffer_b
     (the "map status")."""
     combiner = None if aggregator is None else (aggregator.create_combiner, aggregator.merge_value)
     buf, spills = SortBuffer(buffer_bytes), []
-    dumps, n, nbytes = pickle.dumps, 0, 0
+    fast_dumps, n, nbytes = pickle.dumps, 0, 0
     for rec in records:
         try:
             k, v = rec
@@ -437,7 +453,10 @@ def map_side(records, num_partitions, partitioner, aggregator, workdir, buffer_b
         p = partitioner(k)
         if not 0 <= p < num_partitions:
             raise ValueError(f"partitioner put key {k!r:.40} in partition {p}, not in 0..{num_partitions - 1}")
-        blob = dumps((k, v), 5)
+        try:
+            blob = fast_dumps((k, v), 5)
+        except (pickle.PicklingError, AttributeError, TypeError):
+            blob = dumps((k, v))
         n += 1
         nbytes += len(blob)
         if buf.add(p, k, blob):

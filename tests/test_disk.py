@@ -12,7 +12,7 @@ import signal
 import stat
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 
 import pytest
 
@@ -23,6 +23,9 @@ pytestmark = pytest.mark.timeout(60)
 
 TEN = [("b", 1), (2, 10), ("a", 2), (2.0, 20), ("b", 3), (None, 5), ((1, "x"), 7),
        (frozenset({1}), 8), ("a", 4), (True, 9)]      # mixed keys: 2 == 2.0, True == 1
+
+
+Pair = namedtuple("Pair", "a b")
 
 
 def reference(pairs):
@@ -103,6 +106,25 @@ def test_unorderable_keys_across_partitions(disk):
         sorted(map(repr, set(k for k, _ in pairs)))
 
 
+def test_records_of_a_class_made_in_the_users_script(disk):
+    """A class defined in a function (as in a user's __main__) reaches workers by value;
+    its instances still pickle into spills, cache files and results (cloudpickle)."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Cell:
+        x: int
+        y: int
+    ctx = disk(sort_buffer_bytes=100)
+    cells = ctx.parallelize(range(40), 3).map(lambda i: (Cell(i % 3, i % 2), i)).cache()
+    got = dict(cells.reduceByKey(operator.add).collect())
+    want = Counter()
+    for i in range(40):
+        want[(i % 3, i % 2)] += i
+    assert {(c.x, c.y): v for c, v in got.items()} == dict(want)
+    assert cells.count() == 40
+
+
 def test_sort_key_orders_like_python_where_python_orders():
     import random
     rng = random.Random(0)
@@ -119,8 +141,11 @@ def test_spill_recipe_in_process_matches_reference(tmp_path):
     import random
     from minimr.shuffle import Aggregator, HashPartitioner
     rng = random.Random(1)
+    import numpy as np
+    from decimal import Decimal
     keys = ["a", "b", "a\x00", "longkey-000001", "longkey-000002", 3, 3.0, -0.0, 0, None,
-            (1, "x"), (1,), frozenset({1}), 2.5, 10**30, b"a", True]
+            (1, "x"), (1,), frozenset({1}), 2.5, 10**30, b"a", True, np.str_("b"), np.int64(3),
+            Decimal("2.5"), Pair(1, "x"), ("longkey-000001", 2)]
     maps = [[(rng.choice(keys), rng.random()) for _ in range(60)] for _ in range(3)]
     buf = spill.SortBuffer(1 << 20)
     for k, v in maps[0]:

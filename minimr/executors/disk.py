@@ -98,7 +98,7 @@ class DiskEnv:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         with open(f"{path}.{self.tag}", "wb") as f:
             for i in range(0, len(records), CACHE_BATCH):
-                pickle.dump(records[i:i + CACHE_BATCH], f, protocol=5)
+                f.write(spill.dumps(records[i:i + CACHE_BATCH]))
             self.counters["file_bytes_written"] += f.tell()
         os.replace(f"{path}.{self.tag}", path)
 
@@ -206,12 +206,12 @@ def worker_main(fd):
         if isinstance(out, TaskResult):
             out.metrics.update(env.counters)
             out.metrics["map_tasks" if task.shuffle is not None else "result_tasks"] = 1
-        conn.send_bytes(_dumps_outcome(out, task_bytes))
+        conn.send_bytes(_dumps_outcome(out))
 
 
-def _dumps_outcome(out, what):
+def _dumps_outcome(out):
     try:
-        return pickle.dumps(out, protocol=5)
+        return spill.dumps(out)
     except Exception as exc:
         if isinstance(out, TaskFailure):       # the user's exception would not pickle
             return pickle.dumps(TaskFailure(None, out.traceback, out.fetch_failed and
