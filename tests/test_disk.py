@@ -223,7 +223,13 @@ def test_temp_dir_removed_on_stop_and_cache_is_files(disk):
 def test_ctrl_c_removes_temp_dir(disk):
     ctx = disk()
     root = ctx._executor.root
-    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    def interrupt_when_running():             # Ctrl-C once a task is on a worker
+        while not any(w.running for w in list(ctx._executor._workers)):
+            time.sleep(0.05)
+        time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGINT)
+    threading.Thread(target=interrupt_when_running, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         ctx.parallelize(range(4), 2).map(lambda x: time.sleep(10) or x).collect()
     assert not os.path.exists(root)
