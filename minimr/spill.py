@@ -25,11 +25,13 @@ keys keep their input order (stable sorts, ties broken by the earlier run), so g
 lists values map 0 first, as Spark does.
 
 The sort buffer (Hadoop's MapOutputBuffer) keeps records *serialized*: one bytearray of
-length-prefixed pickles (kvbuffer) and three numpy-sortable 8-byte words per record
-(kvmeta: end offset, an 8-byte order prefix, partition/rank/exact packed). A record costs its pickle + 4 + META_BYTES,
-and `sort_buffer_bytes` counts exactly that. Sorting is a numpy lexsort on the columns;
-only records whose prefixes tie and are not exact (long strings sharing 8 bytes, tuples,
-other types) are unpickled and sorted by full key, one tie block at a time.
+length-prefixed pickles (kvbuffer) and three numpy columns (kvmeta: end offset, an 8-byte
+order prefix, partition/rank/exact packed in 32 bits). Sorting is a numpy lexsort on the
+columns; only records whose prefixes tie and are not exact (long strings sharing 8 bytes,
+tuples, other types) are unpickled and sorted by full key, one tie block at a time.
+`sort_buffer_bytes` is the whole budget of that, as io.sort.mb is in Hadoop: a record
+counts its pickle + RECORD_COST (4 header + 20 metadata + 44 the sort's workspace,
+measured), so a spill's peak stays near the budget. Never measured RSS.
 
 Files. A run is a sequence of records ``<4-byte little-endian length><pickle of (k, v)>``.
 An index is text, one line per reduce partition (``python -m minimr.spill FILE`` prints
@@ -40,9 +42,9 @@ any of these files)::
     ...
     # crc32 5c0ffee1
 
-Memory: the buffer, plus during a spill its sort columns (~30 bytes a record), plus one
-tie block of unpickled records; on the reduce side one record per open run, plus the
-values of one key while a groupByKey gathers them (unbounded by nature: documented).
+Memory: the budget above, plus one tie block of unpickled records during a spill; on the
+merge and reduce side one record and a 1 MiB read buffer per open run, plus the values of
+one key while a groupByKey gathers them (unbounded by nature: docs/disk.md).
 """
 
 import heapq
@@ -63,7 +65,8 @@ import numpy as np
 from .shuffle import stable_hash
 
 LEN = struct.Struct("<I")          # record header: pickle length
-META_BYTES = 24                    # per record in the buffer: end offset, prefix, partition/rank/exact
+RECORD_COST = 4 + 20 + 44          # counted per record beyond its pickle: header, metadata
+                                   # (end, prefix, tag), and the spill's sort workspace
 CHUNK = 1 << 20                    # bytes written at a time
 _U64 = (1 << 64) - 1
 _FLOAT = struct.Struct(">d")
@@ -273,12 +276,13 @@ class SortBuffer:
     def __init__(self, limit: int):
         self.limit = limit
         self.data = bytearray()           # records: header + pickle, back to back
-        self.meta = array("Q")            # (n, 3) flat: end offset in data, order prefix,
-                                          #   partition << 16 | rank << 1 | exact
-        self.used = 0                     # counted bytes: data + META_BYTES a record
+        self.ends = array("Q")            # (n,) end offset of each record in data
+        self.prefixes = array("Q")        # (n,) order prefix
+        self.tags = array("I")            # (n,) partition << 5 | rank << 1 | exact
+        self.used = 0                     # counted bytes: data + RECORD_COST a record
 
     def __len__(self):
-        return len(self.meta) // 3
+        return len(self.ends)
 
     def add(self, p, k, blob) -> bool:
         """Append one record; True when the buffer is full (time to spill)."""
@@ -286,8 +290,10 @@ class SortBuffer:
         data = self.data
         data += LEN.pack(len(blob))
         data += blob
-        self.meta.extend((len(data), prefix, p << 16 | rank << 1 | exact))
-        self.used += len(blob) + 4 + META_BYTES
+        self.ends.append(len(data))
+        self.prefixes.append(prefix)
+        self.tags.append(p << 5 | rank << 1 | exact)
+        self.used += len(blob) + RECORD_COST
         return self.used >= self.limit
 
     def sorted_blocks(self, chunk=1 << 16):
@@ -297,19 +303,22 @@ class SortBuffer:
         n = len(self)
         if not n:
             return
-        meta = np.frombuffer(self.meta, np.uint64).reshape(n, 3)
-        prefixes, part_rank = meta[:, 1], meta[:, 2] >> 1       # (n,) each
+        prefixes = np.frombuffer(self.prefixes, np.uint64)     # (n,) views, no copy
+        tags = np.frombuffer(self.tags, np.uint32)
+        part_rank = tags >> 1                                  # (n,) partition, then rank
         order = np.lexsort((prefixes, part_rank))              # (n,) stable: last key first
-        sp, sx = part_rank[order], prefixes[order]
+        sp = part_rank[order]
         del part_rank
-        change = np.ones(n, bool)
-        change[1:] = (sp[1:] != sp[:-1]) | (sx[1:] != sx[:-1])
+        change = np.ones(n, bool)                              # a new tie block starts here
+        change[1:] = sp[1:] != sp[:-1]
+        sx = prefixes[order]
+        change[1:] |= sx[1:] != sx[:-1]
         del sx
         starts = np.flatnonzero(change)                        # (blocks,) first record of each
         del change
-        bparts = (sp[starts] >> 15).astype(np.int64)
-        bexact = np.logical_and.reduceat((meta[:, 2] & 1)[order] != 0, starts)
+        bparts = sp[starts] >> 4
         del sp
+        bexact = np.logical_and.reduceat((tags & 1).astype(bool)[order], starts)
         b, nb = 0, len(starts)
         while b < nb:
             s0 = int(starts[b])
@@ -323,8 +332,8 @@ class SortBuffer:
 
     def raw(self, i):
         """Record i as stored: header + pickle."""
-        meta = self.meta
-        return self.data[meta[3 * i - 3] if i else 0:meta[3 * i]]
+        ends = self.ends
+        return self.data[ends[i - 1] if i else 0:ends[i]]
 
 
 # --------------------------------------------------------------------- 4. spill
@@ -441,6 +450,8 @@ def map_side(records, num_partitions, partitioner, aggregator, workdir, buffer_b
     in `workdir`. `aggregator` (or None) is the combiner: create_combiner/merge_value in
     each spill, merge_combiners across spills. Returns the records per reduce partition
     (the "map status")."""
+    if num_partitions >= 1 << 27:
+        raise ValueError(f"the disk shuffle supports fewer than 2**27 partitions, got {num_partitions}")
     combiner = None if aggregator is None else (aggregator.create_combiner, aggregator.merge_value)
     buf, spills = SortBuffer(buffer_bytes), []
     fast_dumps, n, nbytes = pickle.dumps, 0, 0

@@ -1,11 +1,11 @@
 """The disk executor: Hadoop-style. Every stage boundary goes through files.
 
-    driver                                   worker processes (N, spawned; no state but files)
+    driver                                   N worker processes (no state but files)
     ──────                                   ─────────────────────────────────────────────────
     run_tasks(tasks)                         loop: task in ─► run_task(task, DiskEnv) ─► result out
-      cloudpickle each task ──pipe──►          map task:    records ─► spill.map_side ─► commit
+      cloudpickle each task ──socket──►        map task:    records ─► spill.map_side ─► commit
       broadcast values ──► broadcast/b-ID.pkl  result task: shuffle_merge ─► spill.reduce_side
-      wait on pipes + process sentinels        cache_get/put: cache/rdd-ID/part-NNNNN
+      wait on the sockets (death = EOF)        cache_get/put: cache/rdd-ID/part-NNNNN
       ◄── TaskResult(value, counters) / TaskFailure / worker died
       fetch failure: drop that map output so missing_outputs() reports it
 
