@@ -241,6 +241,9 @@ class Shuffled(Node):
         self.shuffle_id = nid
 
     def compute(self, split, env):
+        stream = getattr(env, "shuffle_merge", None)
+        if stream is not None:        # optional hook: the env merges sorted runs itself (disk)
+            return stream(self, split)
         pairs = env.shuffle_read(self.shuffle_id, split, self.parent.num_partitions)
         return merge_fetched(pairs, self.aggregator, self.map_side_combine)
 
