@@ -1,0 +1,112 @@
+"""Word count, written three ways: the "hello world" of MapReduce.
+
+The idea it shows: one job, one shuffle. Whichever way it is written, the words are
+counted per input partition first (the map side, with a combine), then every word is
+sent to the one reduce partition that owns it (hash of the word) and summed there:
+
+    lines ──► words ──► (word, 1) ──combine per partition──► (word, n) ──shuffle──► sum ──► counts
+    └───────────────── stage 1: one map task per input split ─────────┘          └ stage 2 ┘
+
+  --form rdd      the idiomatic chain: flatMap, map, reduceByKey (which asks for the
+                  map-side combine)
+  --form classic  Hadoop's mapper / combiner / reducer, through minimr.mapreduce()
+  --form counter  "in-mapper combining" (Lin & Dyer, Data-Intensive Text Processing with
+                  MapReduce, 3.1.1): each map task counts its whole partition in one
+                  collections.Counter and emits each distinct word once
+
+All three give the same counts; --output DIR saves them (one "word<TAB>count" a line) with
+saveAsTextFile. Tokens are line.split(), case kept.
+
+    python -m examples.wordcount --executor memory --workers 2 --form counter
+"""
+
+import sys
+import time
+from collections import Counter
+from operator import add
+
+from minimr import mapreduce
+
+from examples import _common as common
+
+TOP = 20
+
+
+# ---------------------------------------------------------------- the three forms
+
+def counts_rdd(lines):
+    return (lines.flatMap(lambda line: line.split())
+                 .map(lambda word: (word, 1))
+                 .reduceByKey(add))
+
+
+def mapper(line):                       # one record in, (key, value) pairs out
+    return [(word, 1) for word in line.split()]
+
+
+def reducer(word, counts):              # one key and all its values in, records out
+    yield word, sum(counts)
+
+
+def counts_classic(lines):
+    # The combiner is the reducer: summing is associative, so partial sums are fine.
+    return mapreduce(lines, mapper, reducer, combiner=reducer)
+
+
+def count_partition(lines):
+    counts = Counter()
+    for line in lines:
+        counts.update(line.split())
+    return counts.items()               # each word of this partition once: (word, n)
+
+
+def counts_counter(lines):
+    return lines.mapPartitions(count_partition).reduceByKey(add)
+
+
+FORMS = {"rdd": counts_rdd, "classic": counts_classic, "counter": counts_counter}
+
+
+# ---------------------------------------------------------------------- the job
+
+def word_count(ctx, path, form="rdd", partitions=4, output=None):
+    """Count the words of `path`; returns (result dict, partition count of the input)."""
+    lines = ctx.textFile(path, partitions)
+    counts = FORMS[form](lines).cache()          # three actions read it below
+    if output is not None:
+        counts.map(lambda kv: f"{kv[0]}\t{kv[1]}").saveAsTextFile(output)
+    result = {
+        "total_words": counts.values().sum(),
+        "distinct_words": counts.count(),
+        # by count descending, then word ascending: a total order, so no ties to break
+        "top": [list(kv) for kv in counts.takeOrdered(TOP, key=lambda kv: (-kv[1], kv[0]))],
+    }
+    counts.unpersist()
+    return result, lines.getNumPartitions()
+
+
+def main(argv=None):
+    p = common.parser("wordcount", __doc__)
+    p.add_argument("--form", choices=sorted(FORMS), default="rdd",
+                   help="how the job is written (default: rdd)")
+    p.add_argument("--output", metavar="DIR", help="save all counts here (must not exist)")
+    args = p.parse_args(argv)
+
+    with common.input_file(args.input, common.write_words, args.seed) as path, \
+            common.context(args) as ctx:
+        start = time.perf_counter()
+        result, partitions = word_count(ctx, path, args.form, args.partitions, args.output)
+        seconds = time.perf_counter() - start
+
+    print(f"wordcount --form {args.form} on {args.executor} ({args.workers} workers, "
+          f"{partitions} partitions): {seconds:.2f} s")
+    print(f"{result['total_words']} words, {result['distinct_words']} distinct; top {TOP}:")
+    for word, n in result["top"]:
+        print(f"  {n:>10}  {word}")
+    common.write_json(args.json, "wordcount", args, partitions, seconds, result,
+                      form=args.form)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(common.guard("wordcount", main))
