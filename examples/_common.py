@@ -122,8 +122,15 @@ def columns(path):
 
 def numbered_lines(path):
     """(line, index) pairs of a local file, as textFile(path).zipWithIndex() gives them."""
-    with open(path, encoding="utf-8") as f:
-        return [(line.rstrip("\r\n"), i) for i, line in enumerate(f)]
+    with open(path, "rb") as f:
+        raw = f.read().splitlines()
+    pairs = []
+    for i, line in enumerate(raw):          # bytes.splitlines: \n, \r\n, \r, as textFile
+        try:
+            pairs.append((line.decode("utf-8"), i))
+        except UnicodeDecodeError:
+            raise ValueError(f"bad input: {path}, line {i + 1}: invalid UTF-8") from None
+    return pairs
 
 
 # --------------------------------------------------------------------- default data
