@@ -27,6 +27,21 @@ from examples import _common, knn, lr_sgd, pi, wordcount
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _built(name):
+    try:
+        __import__(f"minimr.executors.{name}")
+        return True
+    except ModuleNotFoundError:
+        return False
+
+
+# The command-line tests run once per executor that exists (the ``ctx`` fixture also
+# has variants such as memory-1; a subprocess takes its own --workers instead).
+CLI_EXECUTORS = ["serial"] + [n for n in ("memory", "disk") if _built(n)]
+if _built("spark") and os.environ.get("MINIMR_SKIP_SPARK") != "1":
+    CLI_EXECUTORS.append("spark")
+
+
 def run_example(name, *args, tmpdir=None, timeout=90):
     """`python -m examples.NAME args` from this checkout; returns the CompletedProcess."""
     env = dict(os.environ, PYTHONPATH=ROOT, OPENBLAS_NUM_THREADS="1")
@@ -194,6 +209,7 @@ def test_pi_streams_are_the_documented_ones(ctx):
 
 
 @pytest.mark.timeout(90)
+@pytest.mark.parametrize("executor_name", CLI_EXECUTORS)
 def test_pi_identical_across_worker_counts(executor_name, tmp_path):
     if executor_name == "spark":
         pytest.skip("one JVM per run is slow; the in-process test covers spark")
@@ -220,9 +236,11 @@ RESULT_FIELDS = {
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", sorted(RESULT_FIELDS))
+@pytest.mark.parametrize("executor_name", CLI_EXECUTORS)
 def test_runs_with_no_arguments_and_writes_json(executor_name, name, tmp_path):
-    if executor_name == "spark" and name != "wordcount":
-        pytest.skip("one JVM per run is slow; wordcount stands for the others on spark")
+    if executor_name == "spark" and name != "pi":
+        pytest.skip("one JVM per run is slow; pi stands for the others on spark (the "
+                    "in-process tests run them all there)")
     out = tmp_path / "out.json"
     (tmp_path / "tmp").mkdir()
     proc = run_example(name, "--executor", executor_name, "--json", out,
@@ -246,10 +264,11 @@ def test_runs_with_no_arguments_and_writes_json(executor_name, name, tmp_path):
     assert not [f for f in os.listdir(tmp_path / "tmp") if f.startswith("minimr-example-")]
 
 
-def bad_input_line(proc):
-    """The one stderr line a bad input gives (Spark may log around it; minimr does not)."""
+def bad_input_line(proc, name):
+    """The one stderr line a bad input gives (Spark logs the worker's traceback around
+    it; minimr prints nothing else)."""
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    ours = [line for line in lines if "bad input:" in line]
+    ours = [line for line in lines if line.startswith(f"{name}: bad input:")]
     assert len(ours) == 1, proc.stderr
     return ours[0], len(lines)
 
@@ -263,6 +282,7 @@ LR_GOOD = "".join(f"{i % 2} {i * 0.1:.1f} {i * 0.2:.1f}\n" for i in range(100))
     ("columns", "1 0.5", "expected 3 columns"),
     ("label", "2 0.5 0.5", "y must be 0 or 1"),
 ])
+@pytest.mark.parametrize("executor_name", CLI_EXECUTORS)
 def test_bad_line_in_a_task_gives_one_line_and_status_2(executor_name, tmp_path, case, bad,
                                                          why):
     if executor_name == "spark" and case != "malformed":
@@ -273,7 +293,7 @@ def test_bad_line_in_a_task_gives_one_line_and_status_2(executor_name, tmp_path,
     proc = run_example("lr_sgd", "--executor", executor_name, "--input", path,
                        "--iterations", 2)
     assert proc.returncode == 2, proc.stderr
-    line, count = bad_input_line(proc)
+    line, count = bad_input_line(proc, "lr_sgd")
     assert line.startswith(f"lr_sgd: bad input: {path}, line 77: {why}")
     if executor_name != "spark":
         assert count == 1, proc.stderr
