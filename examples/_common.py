@@ -101,6 +101,9 @@ def guard(name, main, argv=None):
     """Run an example's main(argv); a bad-input error becomes one line and status 2."""
     try:
         return main(argv)
+    except BrokenPipeError:              # `... | head` closed stdout early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         line = _bad_input_line(exc)
         if line is None:
