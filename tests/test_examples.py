@@ -63,7 +63,7 @@ WORDS = ("the cat  sat\ton the mat\n\nThe Cat and the\u00e9l\u00e8ve  \n"
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("form", sorted(wordcount.FORMS))
+@pytest.mark.parametrize("form", ["rdd", "classic", "counter"])
 def test_wordcount_counts_are_exact(ctx, tmp_path, form):
     with open(tmp_path / "words.txt", "w") as f:
         f.write(WORDS)
