@@ -85,6 +85,10 @@ def by_count(kv):
     return -kv[1], kv[0]                # count descending, then word: a total order, no ties
 
 
+def save(counts, output):
+    counts.map(lambda kv: f"{kv[0]}\t{kv[1]}").saveAsTextFile(output)
+
+
 def word_count(ctx, path, form="rdd", partitions=4, output=None):
     """Count the words of `path`; returns (result dict, partition count of the input)."""
     lines = ctx.textFile(path, partitions)
@@ -93,13 +97,14 @@ def word_count(ctx, path, form="rdd", partitions=4, output=None):
         result = {"total_words": sum(counts.values()), "distinct_words": len(counts),
                   "top": [list(kv) for kv in heapq.nsmallest(TOP, counts.items(), by_count)]}
         if output is not None:
-            counts = ctx.parallelize(sorted(counts.items()), lines.getNumPartitions())
+            save(ctx.parallelize(sorted(counts.items()), lines.getNumPartitions()), output)
     else:                                        # ... or stay an RDD, spread over the workers
-        counts = FORMS[form](lines).cache()      # three actions read it below
+        counts = FORMS[form](lines).cache()      # three (or four) actions read it below
         result = {"total_words": counts.values().sum(), "distinct_words": counts.count(),
                   "top": [list(kv) for kv in counts.takeOrdered(TOP, key=by_count)]}
-    if output is not None:
-        counts.map(lambda kv: f"{kv[0]}\t{kv[1]}").saveAsTextFile(output)
+        if output is not None:
+            save(counts, output)
+        counts.unpersist()
     return result, lines.getNumPartitions()
 
 
