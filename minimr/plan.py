@@ -147,13 +147,13 @@ class Pipelined(Node):
 
     def __init__(self, nid, parent, f, preserves_partitioning=False, op=""):
         ops = [op]
+        partitioner = parent.partitioner if preserves_partitioning else None
         if isinstance(parent, Pipelined) and parent.storage is None:
             g, prev_f = f, parent.f           # fuse: f after prev_f, one pass per record
             f = lambda split, it: g(split, prev_f(split, it))  # noqa: E731
             ops = parent.ops + ops
             parent = parent.parent
-        super().__init__(nid, parent.num_partitions,
-                         parent.partitioner if preserves_partitioning else None, op=op)
+        super().__init__(nid, parent.num_partitions, partitioner, op=op)
         self.parent, self.f, self.ops = parent, f, ops
 
     @property
