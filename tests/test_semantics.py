@@ -1,0 +1,410 @@
+"""The shared semantics suite: every RDD operation, written once, run on every executor.
+
+Each test states what PySpark does and checks minimr against a plain-Python reference.
+Results of shuffles are compared sorted (partition placement of keys is the executor's
+business); partition *contents* are compared where PySpark defines them (parallelize,
+glom, coalesce, zipWithIndex). Tests of minimr's own guarantees are marked minimr_only.
+"""
+
+import operator
+import os
+from collections import Counter
+
+import pytest
+
+from minimr import StorageLevel
+
+pytestmark = pytest.mark.timeout(120)
+
+PAIRS = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5), ("a", 6)]
+
+
+def by_key(pairs):
+    """{key: sorted values}: the reference grouping."""
+    out = {}
+    for k, v in pairs:
+        out.setdefault(k, []).append(v)
+    return {k: sorted(vs) for k, vs in out.items()}
+
+
+# ------------------------------------------------------------------ creating data
+
+def test_parallelize_slices_like_pyspark(ctx):
+    # batches of max(1, min(len // n, 1024)) records, spread evenly as whole batches
+    assert ctx.parallelize(list(range(10)), 3).glom().collect() == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    assert ctx.parallelize(list(range(5)), 4).glom().collect() == [[0], [1], [2], [3, 4]]
+    # a range is cut evenly
+    assert ctx.parallelize(range(10), 3).glom().collect() == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+
+
+def test_more_partitions_than_records(ctx):
+    rdd = ctx.parallelize([1, 2], 5)
+    assert rdd.getNumPartitions() == 5
+    assert rdd.collect() == [1, 2]
+    assert sum(1 for p in rdd.glom().collect() if p) == 2
+
+
+def test_empty_dataset(ctx):
+    empty = ctx.parallelize([], 3)
+    assert empty.collect() == [] and empty.count() == 0
+    assert empty.isEmpty()
+    assert empty.take(5) == []
+    assert empty.reduceByKey(operator.add).collect() == []
+    assert empty.distinct().collect() == []
+    assert empty.sortBy(lambda x: x).collect() == []
+    assert empty.fold(0, operator.add) == 0
+    assert empty.sum() == 0
+    with pytest.raises(ValueError):
+        empty.reduce(operator.add)
+    with pytest.raises(ValueError):
+        empty.first()
+
+
+def test_range(ctx):
+    assert ctx.range(5).collect() == [0, 1, 2, 3, 4]
+    assert ctx.range(2, 12, 3, numSlices=2).collect() == [2, 5, 8, 11]
+    assert ctx.range(10, 0, -2).collect() == [10, 8, 6, 4, 2]
+
+
+def test_single_element_partitions(ctx):
+    rdd = ctx.parallelize([3, 1, 2], 3)
+    assert rdd.glom().collect() == [[3], [1], [2]]
+    assert rdd.map(lambda x: x * 2).sum() == 12
+    assert rdd.sortBy(lambda x: x).collect() == [1, 2, 3]
+
+
+# ------------------------------------------------------------------ narrow
+
+def test_map_filter_flatmap(ctx):
+    rdd = ctx.parallelize(range(10), 3)
+    assert rdd.map(lambda x: x * x).collect() == [x * x for x in range(10)]
+    assert rdd.filter(lambda x: x % 3 == 0).collect() == [0, 3, 6, 9]
+    assert rdd.flatMap(lambda x: [x] * (x % 3)).collect() == [x for x in range(10) for _ in range(x % 3)]
+
+
+def test_map_partitions_and_index(ctx):
+    rdd = ctx.parallelize(range(8), 3)
+    assert rdd.mapPartitions(lambda it: [sum(it)]).collect() == [1, 9, 18]
+    assert rdd.mapPartitionsWithIndex(lambda i, it: [(i, len(list(it)))]).collect() == [(0, 2), (1, 3), (2, 3)]
+
+
+def test_key_value_narrow_ops(ctx):
+    rdd = ctx.parallelize(PAIRS, 2)
+    assert rdd.keys().collect() == [k for k, _ in PAIRS]
+    assert rdd.values().collect() == [v for _, v in PAIRS]
+    assert rdd.mapValues(lambda v: -v).collect() == [(k, -v) for k, v in PAIRS]
+    assert rdd.flatMapValues(lambda v: range(v % 3)).collect() == [(k, x) for k, v in PAIRS for x in range(v % 3)]
+    assert ctx.parallelize(["aa", "b"]).keyBy(len).collect() == [(2, "aa"), (1, "b")]
+
+
+def test_zip_with_index(ctx):
+    rdd = ctx.parallelize(list("abcdefg"), 3)
+    assert rdd.zipWithIndex().collect() == [(c, i) for i, c in enumerate("abcdefg")]
+    ids = rdd.zipWithUniqueId().collect()
+    assert len({i for _, i in ids}) == 7 and [c for c, _ in ids] == list("abcdefg")
+
+
+def test_union_and_cartesian(ctx):
+    a, b = ctx.parallelize([1, 2], 2), ctx.parallelize([3], 1)
+    u = a.union(b)
+    assert u.collect() == [1, 2, 3] and u.getNumPartitions() == 3
+    c = a.cartesian(ctx.parallelize("xy", 2))
+    assert c.getNumPartitions() == 4
+    assert sorted(c.collect()) == [(1, "x"), (1, "y"), (2, "x"), (2, "y")]
+    assert ctx.union([a, b, a]).collect() == [1, 2, 3, 1, 2]
+
+
+def test_coalesce_and_repartition(ctx):
+    rdd = ctx.parallelize(range(12), 6)
+    co = rdd.coalesce(4)
+    assert co.getNumPartitions() == 4
+    assert co.collect() == list(range(12))          # no shuffle: order kept
+    assert rdd.coalesce(10).getNumPartitions() == 6  # coalesce never adds partitions
+    re = rdd.repartition(4)
+    assert re.getNumPartitions() == 4 and sorted(re.collect()) == list(range(12))
+    assert ctx.parallelize(range(3), 1).repartition(5).getNumPartitions() == 5
+
+
+def test_sample_bounds(ctx):
+    rdd = ctx.parallelize(range(1000), 4)
+    s = rdd.sample(False, 0.2, seed=3).collect()
+    assert set(s) <= set(range(1000)) and len(s) == len(set(s)) and 120 < len(s) < 280
+    assert rdd.sample(False, 0.2, seed=3).collect() == s      # same seed, same sample
+    w = rdd.sample(True, 0.5, seed=3).collect()
+    assert set(w) <= set(range(1000)) and 380 < len(w) < 620
+    assert rdd.sample(False, 0.0, seed=1).collect() == []
+
+
+def test_take_sample(ctx):
+    rdd = ctx.parallelize(range(100), 4)
+    s = rdd.takeSample(False, 10, seed=5)
+    assert len(s) == 10 == len(set(s)) and set(s) <= set(range(100))
+    assert rdd.takeSample(False, 10, seed=5) == s
+    assert sorted(rdd.takeSample(False, 1000, seed=1)) == list(range(100))
+    assert len(rdd.takeSample(True, 150, seed=2)) == 150
+    assert rdd.takeSample(False, 0) == []
+
+
+# ------------------------------------------------------------------ wide
+
+def test_reduce_by_key(ctx):
+    rdd = ctx.parallelize(PAIRS, 3)
+    assert sorted(rdd.reduceByKey(operator.add).collect()) == sorted(
+        (k, sum(vs)) for k, vs in by_key(PAIRS).items())
+    assert rdd.reduceByKey(operator.add, 5).getNumPartitions() == 5
+    assert rdd.reduceByKey(operator.add).getNumPartitions() == 3   # default: the input's
+
+
+def test_group_by_key(ctx):
+    out = ctx.parallelize(PAIRS, 3).groupByKey().mapValues(sorted).collect()
+    assert dict(out) == by_key(PAIRS) and len(out) == 3
+    one = ctx.parallelize([("k", 1)]).groupByKey().collect()[0][1]
+    assert len(one) == 1 and list(one) == [1]
+
+
+def test_combine_aggregate_fold_by_key(ctx):
+    rdd = ctx.parallelize(PAIRS, 3)
+    ref = by_key(PAIRS)
+    comb = rdd.combineByKey(lambda v: (v, 1), lambda c, v: (c[0] + v, c[1] + 1),
+                            lambda c, d: (c[0] + d[0], c[1] + d[1]))
+    assert dict(comb.collect()) == {k: (sum(vs), len(vs)) for k, vs in ref.items()}
+    agg = rdd.aggregateByKey([], lambda acc, v: acc + [v], lambda a, b: a + b)
+    assert {k: sorted(v) for k, v in agg.collect()} == ref
+    assert dict(rdd.foldByKey(0, operator.add).collect()) == {k: sum(vs) for k, vs in ref.items()}
+    # the zero value is copied per key, never shared
+    assert dict(rdd.foldByKey([], lambda a, b: a + [b] if not isinstance(b, list) else a + b)
+                .mapValues(sorted).collect()) == ref
+
+
+def test_partition_by(ctx):
+    rdd = ctx.parallelize([(i, str(i)) for i in range(20)], 3)
+    p = rdd.partitionBy(4)
+    assert p.getNumPartitions() == 4
+    for i, part in enumerate(p.glom().collect()):
+        assert all(k % 4 == i for k, _ in part)       # ints hash to themselves, as in PySpark
+    assert sorted(p.collect()) == sorted(rdd.collect())
+    custom = rdd.partitionBy(2, lambda k: 0 if k < 5 else 1)
+    assert [len(x) for x in custom.glom().collect()] == [5, 15]
+
+
+def test_joins(ctx):
+    left = ctx.parallelize([("a", 1), ("b", 2), ("a", 3), ("d", 9)], 2)
+    right = ctx.parallelize([("a", "x"), ("b", "y"), ("b", "z"), ("c", "w")], 3)
+    L, R = by_key(left.collect()), by_key(right.collect())
+    inner = sorted((k, (v, w)) for k in L if k in R for v in L[k] for w in R[k])
+    assert sorted(left.join(right).collect()) == inner
+    assert left.join(right).getNumPartitions() == 5             # PySpark: n1 + n2
+    assert sorted(left.leftOuterJoin(right).collect()) == sorted(
+        inner + [("d", (9, None))])
+    assert sorted(left.rightOuterJoin(right).collect(), key=str) == sorted(
+        inner + [("c", (None, "w"))], key=str)
+    assert sorted(left.fullOuterJoin(right).collect(), key=str) == sorted(
+        inner + [("d", (9, None)), ("c", (None, "w"))], key=str)
+    assert left.join(right, 7).getNumPartitions() == 7
+
+
+def test_cogroup(ctx):
+    x = ctx.parallelize([("a", 1), ("b", 4), ("a", 2)], 2)
+    y = ctx.parallelize([("a", 5), ("c", 6)], 1)
+    got = {k: (sorted(a), sorted(b)) for k, (a, b) in x.cogroup(y).collect()}
+    assert got == {"a": ([1, 2], [5]), "b": ([4], []), "c": ([], [6])}
+
+
+def test_subtract_intersection_distinct(ctx):
+    a = ctx.parallelize([1, 2, 2, 3, 4, 4], 2)
+    b = ctx.parallelize([2, 4, 5], 2)
+    assert sorted(a.subtract(b).collect()) == [1, 3]
+    assert sorted(ctx.parallelize([1, 1, 2]).subtract(ctx.parallelize([2])).collect()) == [1, 1]
+    assert sorted(a.intersection(b).collect()) == [2, 4]
+    assert sorted(a.distinct().collect()) == [1, 2, 3, 4]
+    kv = ctx.parallelize([("a", 1), ("b", 2)]).subtractByKey(ctx.parallelize([("a", 0)]))
+    assert kv.collect() == [("b", 2)]
+
+
+def test_equal_keys_of_different_types_meet(ctx):
+    # 1, 1.0 and True are one key, as in PySpark; "1" is another
+    out = ctx.parallelize([(1, "int"), (1.0, "float"), (True, "bool"), ("1", "str")], 4).groupByKey()
+    groups = sorted(sorted(v) for _, v in out.collect())
+    assert groups == [["bool", "float", "int"], ["str"]]
+
+
+def test_mixed_key_types(ctx):
+    data = [(1, "a"), ("1", "b"), (None, "c"), ((1, "x"), "d"), (2.5, "e"), (None, "f"), ((1, "x"), "g")]
+    out = dict(ctx.parallelize(data, 3).groupByKey().mapValues(sorted).collect())
+    assert out == {1: ["a"], "1": ["b"], None: ["c", "f"], (1, "x"): ["d", "g"], 2.5: ["e"]}
+    assert sorted(ctx.parallelize([None, 1, "1", None, (2,)], 2).distinct().collect(), key=repr) == \
+        sorted([None, 1, "1", (2,)], key=repr)
+
+
+def test_sort_by_key_and_sort_by(ctx):
+    data = [(f"k{i % 13:02d}", i) for i in range(60)]
+    rdd = ctx.parallelize(data, 4)
+    assert [k for k, _ in rdd.sortByKey().collect()] == sorted(k for k, _ in data)
+    assert [k for k, _ in rdd.sortByKey(False).collect()] == sorted((k for k, _ in data), reverse=True)
+    assert [k for k, _ in rdd.sortByKey(True, 1).collect()] == sorted(k for k, _ in data)
+    s = rdd.sortByKey(numPartitions=3)
+    assert s.getNumPartitions() == 3
+    parts = [[k for k, _ in p] for p in s.glom().collect() if p]
+    assert all(a[-1] <= b[0] for a, b in zip(parts, parts[1:]))   # ranges, in order
+    assert ctx.parallelize([5, 3, 9, 1], 2).sortBy(lambda x: x).collect() == [1, 3, 5, 9]
+    assert ctx.parallelize(["bb", "a", "ccc"]).sortBy(len, ascending=False).collect() == ["ccc", "bb", "a"]
+    words = ["Mary", "had", "a", "little", "lamb"]
+    assert ctx.parallelize([(w, 1) for w in words], 2).sortByKey(keyfunc=str.lower).keys().collect() == \
+        sorted(words, key=str.lower)
+
+
+# ------------------------------------------------------------------ actions
+
+def test_basic_actions(ctx):
+    rdd = ctx.parallelize([5, 3, 8, 1, 9, 2], 3)
+    assert rdd.count() == 6
+    assert rdd.first() == 5
+    assert rdd.take(4) == [5, 3, 8, 1]
+    assert rdd.take(100) == [5, 3, 8, 1, 9, 2]
+    assert rdd.takeOrdered(3) == [1, 2, 3]
+    assert rdd.takeOrdered(2, key=lambda x: -x) == [9, 8]
+    assert rdd.top(2) == [9, 8]
+    assert rdd.top(2, key=lambda x: -x) == [1, 2]
+    assert rdd.reduce(operator.add) == 28
+    assert rdd.min() == 1 and rdd.max() == 9
+    assert rdd.min(key=lambda x: -x) == 9
+    assert rdd.sum() == 28
+    assert rdd.mean() == pytest.approx(28 / 6)
+    assert rdd.stats().count() == 6
+    assert not rdd.isEmpty()
+
+
+def test_take_scans_past_empty_partitions(ctx):
+    rdd = ctx.parallelize(list(range(3)), 10)      # 7 empty partitions
+    assert rdd.take(2) == [0, 1]
+    assert ctx.parallelize(range(1000), 10).filter(lambda x: x > 900).take(3) == [901, 902, 903]
+
+
+def test_fold_and_aggregate_zero_per_partition(ctx):
+    rdd = ctx.parallelize([1, 2, 3, 4], 2)
+    assert rdd.fold(0, operator.add) == 10
+    assert rdd.fold(1, operator.add) == 13        # zero once per partition, plus once
+    assert rdd.aggregate((0, 0), lambda a, x: (a[0] + x, a[1] + 1),
+                         lambda a, b: (a[0] + b[0], a[1] + b[1])) == (10, 4)
+    assert rdd.aggregate([], lambda a, x: a + [x], lambda a, b: a + b) == [1, 2, 3, 4]
+
+
+def test_tree_aggregate(ctx):
+    rdd = ctx.parallelize(range(200), 17)
+    for depth in (1, 2, 3):
+        assert rdd.treeAggregate(0, operator.add, operator.add, depth) == sum(range(200))
+        assert rdd.treeReduce(operator.add, depth) == sum(range(200))
+    assert ctx.parallelize([], 3).treeAggregate(0, operator.add, operator.add) == 0
+    with pytest.raises(ValueError):
+        rdd.treeAggregate(0, operator.add, operator.add, 0)
+
+
+def test_counting_actions(ctx):
+    words = ["x", "y", "x", "z", "x"]
+    assert dict(ctx.parallelize(words, 2).countByValue()) == dict(Counter(words))
+    assert dict(ctx.parallelize(PAIRS, 2).countByKey()) == {"a": 3, "b": 2, "c": 1}
+    assert ctx.parallelize([("a", 1), ("b", 2), ("a", 3)]).collectAsMap() == {"a": 3, "b": 2}
+    assert sorted(ctx.parallelize(PAIRS, 2).lookup("a")) == [1, 3, 6]
+    assert sorted(ctx.parallelize(PAIRS, 2).partitionBy(3).lookup("b")) == [2, 5]
+
+
+def test_foreach_with_accumulator(ctx):
+    acc = ctx.accumulator(0)
+    ctx.parallelize(range(10), 3).foreach(lambda x: acc.add(x))
+    assert acc.value == 45
+    acc2 = ctx.accumulator(0.0)
+    ctx.parallelize(range(4), 2).foreachPartition(lambda it: acc2.add(float(len(list(it)))))
+    assert acc2.value == 4.0
+
+
+def test_broadcast(ctx):
+    table = ctx.broadcast({"a": 10, "b": 20})
+    assert ctx.parallelize(["a", "b", "a"], 2).map(lambda k: table.value[k]).collect() == [10, 20, 10]
+    assert table.value == {"a": 10, "b": 20}
+
+
+def test_get_num_partitions_and_debug_string(ctx):
+    rdd = ctx.parallelize(["a b", "b"], 2).flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add)
+    assert rdd.getNumPartitions() == 2
+    text = rdd.toDebugString()
+    assert isinstance(text, bytes)
+    assert b"+-" in text                          # the shuffle boundary between two stages
+
+
+def test_cache_and_persist(ctx):
+    rdd = ctx.parallelize(range(10), 2).map(lambda x: x * 2)
+    assert rdd.cache() is rdd and rdd.is_cached
+    assert rdd.getStorageLevel() == StorageLevel.MEMORY_ONLY
+    assert rdd.sum() == 90 and rdd.count() == 10
+    assert rdd.map(lambda x: x + 1).sum() == 100
+    rdd.unpersist()
+    assert not rdd.is_cached and rdd.sum() == 90
+    d = ctx.parallelize(range(5), 2).persist(StorageLevel.MEMORY_AND_DISK)
+    assert d.getStorageLevel() == StorageLevel.MEMORY_AND_DISK and d.collect() == list(range(5))
+    d.unpersist()
+
+
+# ------------------------------------------------------------------ files
+
+def test_text_file_roundtrip(ctx, tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("one two\nthree\n\nfour five six\n")
+    lines = ctx.textFile(str(path), 3)
+    assert lines.collect() == ["one two", "three", "", "four five six"]
+    out = tmp_path / "out"
+    lines.flatMap(str.split).map(lambda w: (w, len(w))).saveAsTextFile(str(out))
+    names = sorted(os.listdir(out))
+    assert "_SUCCESS" in names and any(n.startswith("part-") for n in names)
+    back = sorted(ctx.textFile(str(out)).collect())
+    assert back == sorted(str((w, len(w))) for w in "one two three four five six".split())
+
+
+def test_text_file_crlf_and_boundaries(ctx, tmp_path):
+    # CRLF and lone CR end lines; lines of every length so split boundaries fall
+    # before, inside and exactly on line starts
+    body = "".join(f"line{i}{'x' * (i % 7)}" + ("\r\n", "\n", "\r")[i % 3] for i in range(200))
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(body.encode())
+    expected = [f"line{i}{'x' * (i % 7)}" for i in range(200)]
+    for n in (1, 2, 3, 7, 50):
+        assert ctx.textFile(str(path), n).collect() == expected
+
+
+def test_text_file_directory_glob_and_list(ctx, tmp_path):
+    d = tmp_path / "dir"
+    d.mkdir()
+    (d / "a.txt").write_text("a1\na2\n")
+    (d / "b.txt").write_text("b1")
+    (d / "_SUCCESS").write_text("")
+    (d / ".hidden").write_text("no\n")
+    assert sorted(ctx.textFile(str(d)).collect()) == ["a1", "a2", "b1"]
+    assert sorted(ctx.textFile(str(d / "*.txt")).collect()) == ["a1", "a2", "b1"]
+    assert sorted(ctx.textFile(f"{d / 'a.txt'},{d / 'b.txt'}").collect()) == ["a1", "a2", "b1"]
+
+
+def test_text_file_gzip_is_one_split(ctx, tmp_path):
+    import gzip
+    path = tmp_path / "in.txt.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("".join(f"row {i}\n" for i in range(100)))
+    rdd = ctx.textFile(str(path), 4)
+    assert rdd.getNumPartitions() == 1
+    assert rdd.collect() == [f"row {i}" for i in range(100)]
+
+
+def test_classic_mapreduce_equals_reduce_by_key(ctx):
+    from minimr import mapreduce
+    lines = ctx.parallelize(["the quick brown fox", "the lazy dog", "the end"], 2)
+
+    def mapper(line):
+        return [(w, 1) for w in line.split()]
+
+    def reducer(word, counts):
+        yield word, sum(counts)
+
+    classic = mapreduce(lines, mapper, reducer, combiner=reducer, numReducers=3)
+    idiomatic = lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add)
+    assert classic.getNumPartitions() == 3
+    assert sorted(classic.collect()) == sorted(idiomatic.collect())
+    assert dict(classic.collect())["the"] == 3
+    assert sorted(mapreduce(lines, mapper, reducer).collect()) == sorted(idiomatic.collect())
