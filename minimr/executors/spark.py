@@ -22,10 +22,11 @@ only one it started, and a `jobs` list shaped like minimr's (job -> stages with
 task counts and timers) so the comparison studies read both the same way.
 
 What differs is Spark's behaviour, kept on purpose (tests marked minimr_only skip
-here): a user error fails the job as a Py4J/PythonException rather than the user's own
-exception type, local[N] retries a task only when F in local[N,F] says so, and
-persist() wants pyspark.StorageLevel (minimr's levels are translated by
-`storage_level`, but an RDD's own persist() is PySpark's).
+here): a user error fails the job as a PythonException rather than the user's own
+exception type, local[N] retries a task only when F in local[N,F] says so (we start
+local[N,maxFailures]), and driver-side hashing of str keys needs the driver itself
+started with PYTHONHASHSEED=0 (checked, with a warning). persist() accepts minimr's
+StorageLevel as well as PySpark's (translated field by field).
 
 The settings it applies when it starts Spark, and why:
     PYSPARK_PYTHON = this interpreter      workers import the same minimr, numpy, ...
@@ -35,8 +36,9 @@ The settings it applies when it starts Spark, and why:
 """
 
 import os
+import subprocess
 import sys
-import time
+import warnings
 
 from ..errors import MinimrError
 
@@ -113,6 +115,8 @@ class SparkBackedContext:
                 sconf.set(key, str(value))
             self.sc, self._owns = SparkContext.getOrCreate(sconf), True
             self.sc.setLogLevel("ERROR")
+        _accept_minimr_storage_levels(self.sc)
+        _check_hash_seed()
         self._first_job = self._next_job_id()            # our jobs: this id and later
         self._stopped = False
 
@@ -236,6 +240,38 @@ class SparkBackedContext:
     def __repr__(self):
         return (f"<minimr.Context executor=spark master={self.sc.master} "
                 f"{'started here' if self._owns else 'joined'}>")
+
+
+def _accept_minimr_storage_levels(sc):
+    """PySpark's persist() accepts only pyspark.StorageLevel (an isinstance check in
+    SparkContext._getJavaStorageLevel); let this SparkContext take minimr's levels
+    too, translated field by field, so `rdd.persist(minimr.StorageLevel.DISK_ONLY)`
+    runs unchanged. Only this SparkContext object is touched, not the class."""
+    if getattr(sc, "_minimr_levels", False):
+        return
+    original = sc._getJavaStorageLevel
+    sc._getJavaStorageLevel = lambda level: original(storage_level(level))
+    sc._minimr_levels = True
+
+
+def _check_hash_seed():
+    """PySpark hashes str keys with Python's hash(): workers get PYTHONHASHSEED from
+    the environment, but this driver process fixed its own seed when it started. If
+    they differ, driver-side hashing (rdd.lookup(key) on a hash-partitioned RDD) asks
+    the wrong partition and finds nothing. Ask a fresh interpreter with the workers'
+    environment and warn when its hash disagrees with ours."""
+    probe = "minimr-hash-probe"
+    try:
+        theirs = subprocess.run([os.environ["PYSPARK_PYTHON"], "-c", f"print(hash({probe!r}))"],
+                                capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, KeyError, subprocess.SubprocessError):
+        return
+    if theirs and theirs != str(hash(probe)):
+        warnings.warn("this Python process started without PYTHONHASHSEED="
+                      f"{os.environ.get('PYTHONHASHSEED')} (the Spark workers' seed), so "
+                      "driver-side hashing of str keys (rdd.lookup on a partitioned RDD) "
+                      "disagrees with the workers'; start Python with PYTHONHASHSEED=0",
+                      RuntimeWarning, stacklevel=4)
 
 
 def _stage_metrics(store, sid):
