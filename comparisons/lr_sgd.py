@@ -44,24 +44,32 @@ def add_pairs(a, b):
     return a[0] + b[0], a[1] + b[1]
 
 
-def train_blocks(sc, path, iterations=10, step=1.0, partitions=None, cache=True,
-                 on_iteration=None, dim=None):
-    """Returns (w, [seconds of each iteration]); `on_iteration(i, seconds)` after each."""
+def blocks_rdd(sc, path, partitions=None, cache=True):
     blocks = sc.textFile(path, partitions).mapPartitions(lambda it: [parse_block(it)])
-    if cache:
-        blocks = blocks.cache()
-    w = np.zeros(dim if dim is not None else _dim(path))
+    return blocks.cache() if cache else blocks
+
+
+def train_blocks(sc, path, iterations=10, step=1.0, partitions=None, cache=True,
+                 on_iteration=None):
+    """Returns (w, [seconds of each iteration]); `on_iteration(i, seconds)` after each."""
+    blocks = blocks_rdd(sc, path, partitions, cache)
+    out = descend(sc, blocks, block_gradient, _dim(path), iterations, step, on_iteration)
+    blocks.unpersist()
+    return out
+
+
+def descend(sc, data, gradient, dim, iterations, step, on_iteration=None):
+    """The driver's loop, one job per iteration: broadcast w, map, reduce, update."""
+    w = np.zeros(dim)
     seconds = []
     for i in range(1, iterations + 1):
         start = time.perf_counter()
         wb = sc.broadcast(w)
-        g, n = blocks.map(lambda b: block_gradient(b, wb.value)).reduce(add_pairs)
+        g, n = data.map(lambda record: gradient(record, wb.value)).reduce(add_pairs)
         w = w - step * g / n
         seconds.append(time.perf_counter() - start)
         if on_iteration:
             on_iteration(i, seconds[-1])
-    if cache:
-        blocks.unpersist()
     return w, seconds
 
 
@@ -77,24 +85,17 @@ def point_gradient(point, w):
     return x * (1.0 / (1.0 + np.exp(-x.dot(w))) - y), 1
 
 
+def points_rdd(sc, path, partitions=None, cache=True):
+    points = sc.textFile(path, partitions).filter(lambda line: line.strip()).map(parse_point)
+    return points.cache() if cache else points
+
+
 def train_records(sc, path, iterations=10, step=1.0, partitions=None, cache=True,
-                  on_iteration=None, dim=None):
-    points = sc.textFile(path, partitions).filter(lambda l: l.strip()).map(parse_point)
-    if cache:
-        points = points.cache()
-    w = np.zeros(dim if dim is not None else _dim(path))
-    seconds = []
-    for i in range(1, iterations + 1):
-        start = time.perf_counter()
-        wb = sc.broadcast(w)
-        g, n = points.map(lambda p: point_gradient(p, wb.value)).reduce(add_pairs)
-        w = w - step * g / n
-        seconds.append(time.perf_counter() - start)
-        if on_iteration:
-            on_iteration(i, seconds[-1])
-    if cache:
-        points.unpersist()
-    return w, seconds
+                  on_iteration=None):
+    points = points_rdd(sc, path, partitions, cache)
+    out = descend(sc, points, point_gradient, _dim(path), iterations, step, on_iteration)
+    points.unpersist()
+    return out
 
 
 def _dim(path):
