@@ -23,12 +23,12 @@ import numpy as np
 # ------------------------------------------------------------------------ blocks
 
 def parse_block(lines):
-    """Lines of one partition -> (X (n, d), y (n,)): numpy's C parser, one call."""
-    lines = [line for line in lines if line.strip()]
-    if not lines:
+    """Lines of one partition -> (X (n, d), y (n,)), the way most programs parse text:
+    split each line, float() each field, one numpy array for the partition."""
+    rows = [[float(v) for v in line.split()] for line in lines if line.strip()]
+    if not rows:
         return np.zeros((0, 0)), np.zeros(0)
-    width = len(lines[0].split())
-    data = np.fromstring("\n".join(lines), sep=" ").reshape(len(lines), width)
+    data = np.array(rows)
     return np.ascontiguousarray(data[:, 1:]), data[:, 0].copy()
 
 
