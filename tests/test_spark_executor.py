@@ -109,8 +109,8 @@ print("ok")
 """
 
 
-def test_starts_and_stops_its_own_spark_context(tmp_path):
-    """In a fresh interpreter (the test session's SparkContext would be joined here)."""
+def test_starts_and_stops_its_own_spark_context(tmp_path, sc):
+    """In a fresh interpreter (here it would join the session's SparkContext, `sc`)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=root, PYTHONHASHSEED="0")
     out = subprocess.run([sys.executable, "-c", START_AND_STOP], cwd=tmp_path, env=env,
