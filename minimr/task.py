@@ -24,11 +24,16 @@ env; an accumulator's updates are collected per task attempt and sent back with 
 result, so the driver counts only successful attempts.
 """
 
+import io
 import threading
 import time
 import traceback
+import types
+from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+import cloudpickle
 
 from .errors import FetchFailed
 from .shuffle import bucketize
@@ -134,6 +139,32 @@ def add_metric(key, amount):
     metrics = getattr(_current, "metrics", None)
     if metrics is not None:
         metrics[key] = metrics.get(key, 0) + amount
+
+
+# ---------------------------------------------------------------- pickling tasks
+
+def dumps(obj) -> bytes:
+    """cloudpickle, protocol 5, but keeping each function's source file name.
+
+    cloudpickle 3 renames the file of every function it pickles by value to
+    "<dynamic-code>" (for deterministic bytes). A learner then sees tracebacks without
+    source lines and pdb cannot set a breakpoint by file and line. minimr keeps the
+    real name; nothing else about the pickle changes. (A reader may skip this.)"""
+    buf = io.BytesIO()
+    _KeepFilenamePickler(buf, protocol=5).dump(obj)
+    return buf.getvalue()
+
+
+def _code_reduce_keep_filename(code):
+    rebuild, args = cloudpickle.cloudpickle._code_reduce(code)
+    args = list(args)
+    args[args.index("<dynamic-code>")] = code.co_filename
+    return rebuild, tuple(args)
+
+
+class _KeepFilenamePickler(cloudpickle.CloudPickler):
+    dispatch_table = ChainMap({types.CodeType: _code_reduce_keep_filename},
+                              cloudpickle.CloudPickler.dispatch_table)
 
 
 # ---------------------------------------------------------------- shared variables

@@ -15,10 +15,8 @@ for their behaviour and the place to learn the engine with a debugger
 import os
 import pickle
 
-import cloudpickle
-
 from ..errors import FetchFailed, MinimrError
-from ..task import run_task, TaskFailure
+from ..task import dumps, run_task, TaskFailure
 
 
 class SerialEnv:
@@ -66,7 +64,7 @@ class SerialExecutor:
     def _run_one(self, task):
         if self.serialize_tasks:
             try:
-                task = pickle.loads(cloudpickle.dumps(task))
+                task = pickle.loads(dumps(task))
             except MinimrError:
                 raise                     # e.g. an RDD inside a closure: not a task failure
             except Exception as exc:

@@ -1,0 +1,133 @@
+"""minimr's own guarantees about errors, laziness and retries (run on every minimr
+executor; the spark executor keeps Spark's behaviour and skips them)."""
+
+import os
+
+import pytest
+
+from minimr import MinimrError, RDD, TaskContext
+
+pytestmark = [pytest.mark.minimr_only, pytest.mark.timeout(120)]
+
+
+def test_user_exception_keeps_type_and_says_where(ctx):
+    def boom(x):
+        if x == 7:
+            raise KeyError("seven")
+        return x
+
+    with pytest.raises(KeyError) as info:
+        ctx.parallelize(range(10), 3).map(boom).collect()
+    exc = info.value
+    notes = " ".join(getattr(exc, "__notes__", []))
+    assert "stage" in notes and "partition 2" in notes
+    assert f"attempt {ctx.maxFailures} of {ctx.maxFailures}" in notes
+    assert "boom" in str(exc.__cause__)               # the remote traceback
+    assert ctx.parallelize([1, 2]).count() == 2        # the Context is still usable
+
+
+def test_failed_attempt_is_retried(ctx):
+    def flaky(x):
+        if TaskContext.get().attemptNumber() == 0 and x == 3:
+            raise RuntimeError("first attempt fails")
+        return x * 2
+
+    assert ctx.parallelize(range(6), 2).map(flaky).collect() == [0, 2, 4, 6, 8, 10]
+
+
+def test_accumulator_counts_successful_attempts_only(ctx):
+    acc = ctx.accumulator(0)
+
+    def add_then_maybe_fail(it):
+        for x in it:
+            acc.add(1)
+        if TaskContext.get().attemptNumber() == 0 and TaskContext.get().partitionId() == 1:
+            raise RuntimeError("fail after adding")
+
+    ctx.parallelize(range(10), 2).foreachPartition(add_then_maybe_fail)
+    assert acc.value == 10
+
+
+def test_stop_iteration_in_user_code_is_an_error(ctx):
+    def stopper(x):
+        if x == 2:
+            raise StopIteration
+        return x
+
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        ctx.parallelize(range(5), 1).map(stopper).collect()
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        ctx.parallelize(range(5), 1).filter(stopper).collect()
+
+
+def test_rdd_inside_closure_is_refused(ctx):
+    other = ctx.parallelize([1, 2])
+    with pytest.raises(MinimrError, match="inside a function"):
+        ctx.parallelize([1]).map(lambda x: other.count()).collect()
+
+
+def test_bad_arguments_fail_before_work(ctx, tmp_path):
+    for bad in (0, -1):
+        with pytest.raises(MinimrError, match="numSlices"):
+            ctx.parallelize([1], bad)
+        with pytest.raises(MinimrError, match="minPartitions"):
+            ctx.textFile(str(tmp_path), bad)
+        with pytest.raises(MinimrError, match="numPartitions"):
+            ctx.parallelize([1]).coalesce(bad)
+    with pytest.raises(MinimrError, match="does not exist: .*missing.txt"):
+        ctx.textFile(str(tmp_path / "missing.txt"))
+
+
+def test_existing_output_directory_refused_before_work(ctx, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    ran = ctx.accumulator(0)
+    with pytest.raises(MinimrError, match="already exists"):
+        ctx.parallelize([1, 2]).map(lambda x: ran.add(1) or x).saveAsTextFile(str(out))
+    assert ran.value == 0 and os.listdir(out) == []
+
+
+def test_failed_job_leaves_no_output(ctx, tmp_path):
+    out = tmp_path / "out"
+
+    def fail_in_last(i, it):
+        if i == 2:
+            raise ValueError("bad partition")
+        return it
+
+    with pytest.raises(ValueError):
+        ctx.parallelize(range(9), 3).mapPartitionsWithIndex(fail_in_last).saveAsTextFile(str(out))
+    assert not out.exists()
+
+
+def test_non_utf8_input_names_file_and_offset(ctx, tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"fine\ncaf\xe9 au lait\n")
+    with pytest.raises(MinimrError, match=r"latin1.txt: invalid UTF-8 at byte offset 8"):
+        ctx.textFile(str(path)).collect()
+
+
+def test_unknown_executor_named():
+    import minimr
+    with pytest.raises(MinimrError, match="unknown executor 'gpu'.*serial"):
+        minimr.Context(executor="gpu")
+
+
+def test_laziness_nothing_runs_before_an_action(ctx, tmp_path):
+    marker = tmp_path / "ran"
+
+    def touch(x):
+        with open(marker, "a") as f:
+            f.write("x")
+        return x
+
+    rdd = ctx.parallelize([(i, 1) for i in range(4)], 2).map(touch).reduceByKey(lambda a, b: a + b)
+    assert isinstance(rdd, RDD) and not marker.exists()
+    assert len(rdd.collect()) == 4 and marker.read_text() == "xxxx"
+
+
+def test_unpicklable_function_is_a_clear_error(ctx):
+    import threading
+    lock = threading.Lock()
+    with pytest.raises(Exception, match="(?i)pickle"):
+        ctx.parallelize([1, 2]).map(lambda x: (lock, x)[1]).collect()

@@ -1,0 +1,44 @@
+"""Input splits and line reading (io.py), checked against Hadoop's rules by hand."""
+
+import pytest
+
+from minimr import io
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_split_sizes_follow_file_input_format(tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"x" * 100)
+    # goal = 100 // 3 = 33; the last split may be up to 10% larger: 33, 33, 34
+    assert [(s.start, s.length) for s in io.get_splits([str(f)], 3)] == [(0, 33), (33, 33), (66, 34)]
+    assert [(s.start, s.length) for s in io.get_splits([str(f)], 1)] == [(0, 100)]
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert [(s.start, s.length) for s in io.get_splits([str(empty)], 4)] == [(0, 0)]
+
+
+def test_line_on_boundary_belongs_to_earlier_split(tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"aaaa\nbbbb\ncccc\n")           # lines start at 0, 5, 10
+    first = io.FileSplit(str(f), 0, 5)            # covers bytes 0..5: "bbbb" starts at 5
+    second = io.FileSplit(str(f), 5, 10)
+    assert list(io.read_split(first)) == ["aaaa", "bbbb"]
+    assert list(io.read_split(second)) == ["cccc"]
+
+
+def test_split_in_middle_of_line_and_crlf(tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"ab\r\ncd\ref\ngh")
+    data = f.read_bytes()
+    for cut in range(1, len(data)):
+        a = list(io.read_split(io.FileSplit(str(f), 0, cut)))
+        b = list(io.read_split(io.FileSplit(str(f), cut, len(data) - cut)))
+        assert a + b == ["ab", "cd", "ef", "gh"], cut
+
+
+def test_chunk_boundaries_do_not_split_crlf(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "CHUNK", 3)             # force many tiny reads
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"a\r\nbb\r\n\r\nccc\rd")
+    assert list(io.read_split(io.FileSplit(str(f), 0, f.stat().st_size))) == ["a", "bb", "", "ccc", "d"]

@@ -1,0 +1,151 @@
+"""Property tests with real PySpark as the oracle (one local[2] SparkContext per session).
+
+The same program text runs on a minimr RDD and on a PySpark RDD (the APIs are the
+same), on random data, random partition counts and random chains of transformations.
+Sorted results must equal PySpark's and a plain-Python reference; partition contents
+must equal PySpark's wherever PySpark defines them (parallelize, textFile splits, glom,
+mapPartitionsWithIndex, sample, zipWithIndex, sortByKey's ranges).
+"""
+
+import operator
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(300)]
+
+SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+@pytest.fixture
+def mctx(ctx, executor_name):
+    if executor_name == "spark":
+        pytest.skip("comparing PySpark with itself")
+    return ctx
+
+
+ints = st.lists(st.integers(-50, 50), max_size=60)
+slices = st.integers(1, 7)
+
+
+@SETTINGS
+@given(data=ints, n=slices)
+def test_parallelize_partitions_equal_pyspark(mctx, sc, data, n):
+    assert mctx.parallelize(data, n).glom().collect() == sc.parallelize(data, n).glom().collect()
+    r = range(len(data) * 3 - 7, len(data) * 5, 2)
+    assert mctx.parallelize(r, n).glom().collect() == sc.parallelize(r, n).glom().collect()
+    f = lambda i, it: [(i, sum(it), len(data))]  # noqa: E731
+    assert (mctx.parallelize(data, n).mapPartitionsWithIndex(f).collect()
+            == sc.parallelize(data, n).mapPartitionsWithIndex(f).collect())
+
+
+@SETTINGS
+@given(data=ints, n=slices, seed=st.integers(0, 2**31), frac=st.floats(0.0, 1.0),
+       replace=st.booleans())
+def test_sample_and_zip_equal_pyspark(mctx, sc, data, n, seed, frac, replace):
+    # the same random stream per partition as PySpark: the very same records
+    assert (mctx.parallelize(data, n).sample(replace, frac, seed).collect()
+            == sc.parallelize(data, n).sample(replace, frac, seed).collect())
+    assert (mctx.parallelize(data, n).takeSample(replace, 5, seed)
+            == sc.parallelize(data, n).takeSample(replace, 5, seed))
+    assert (mctx.parallelize(data, n).zipWithIndex().collect()
+            == sc.parallelize(data, n).zipWithIndex().collect())
+
+
+@SETTINGS
+@given(keys=st.lists(st.integers(0, 30), max_size=80), n=slices, out=st.integers(1, 5),
+       asc=st.booleans())
+def test_sort_by_key_ranges_equal_pyspark(mctx, sc, keys, n, out, asc):
+    data = [(k, i) for i, k in enumerate(keys)]
+    mine = mctx.parallelize(data, n).sortByKey(asc, out).glom().collect()
+    theirs = sc.parallelize(data, n).sortByKey(asc, out).glom().collect()
+    # same sample -> same range bounds -> same keys in each output partition
+    assert [[k for k, _ in p] for p in mine] == [[k for k, _ in p] for p in theirs]
+    assert [k for p in mine for k, _ in p] == sorted(keys, reverse=not asc)
+
+
+# A chain step: (name, function of an RDD, function of a Python list giving the
+# expected multiset). Both RDD kinds get the very same lambdas.
+STEPS = {
+    "map": (lambda r: r.map(lambda x: x * 3 + 1), lambda xs: [x * 3 + 1 for x in xs]),
+    "filter": (lambda r: r.filter(lambda x: x % 3 != 0), lambda xs: [x for x in xs if x % 3 != 0]),
+    "flatMap": (lambda r: r.flatMap(lambda x: [x, x // 2] if x % 2 else [x]),
+                lambda xs: [y for x in xs for y in ([x, x // 2] if x % 2 else [x])]),
+    "distinct": (lambda r: r.distinct(), lambda xs: list(set(xs))),
+    "reduceByKey": (lambda r: r.map(lambda x: (x % 5, x)).reduceByKey(operator.add).map(lambda kv: kv[0] * 1000 + kv[1]),
+                    lambda xs: [k * 1000 + sum(x for x in xs if x % 5 == k) for k in {x % 5 for x in xs}]),
+    "groupByKey": (lambda r: r.map(lambda x: (x % 4, x)).groupByKey().map(lambda kv: kv[0] * 100 + len(kv[1])),
+                   lambda xs: [k * 100 + sum(1 for x in xs if x % 4 == k) for k in {x % 4 for x in xs}]),
+    "union": (lambda r: r.union(r), lambda xs: xs + xs),
+    "repartition": (lambda r: r.repartition(3), lambda xs: xs),
+    "coalesce": (lambda r: r.coalesce(2), lambda xs: xs),
+    "sortBy": (lambda r: r.sortBy(lambda x: -x, numPartitions=2), lambda xs: xs),
+    "subtract": (lambda r: r.subtract(r.filter(lambda x: x % 2 == 0)), lambda xs: [x for x in xs if x % 2]),
+    "intersection": (lambda r: r.intersection(r.map(lambda x: x + 1)),
+                     lambda xs: list(set(xs) & {x + 1 for x in xs})),
+    "join": (lambda r: r.map(lambda x: (x % 3, x)).join(r.map(lambda x: (x % 3, 1)).distinct())
+             .map(lambda kv: kv[1][0]), lambda xs: xs),
+    "cartesian": (lambda r: r.filter(lambda x: x % 7 == 0).cartesian(r.filter(lambda x: x % 11 == 0))
+                  .map(lambda p: p[0] + p[1]),
+                  lambda xs: [a + b for a in xs if a % 7 == 0 for b in xs if b % 11 == 0]),
+}
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.lists(st.integers(-20, 20), max_size=30), n=slices,
+       chain=st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=3))
+def test_random_chains_equal_pyspark_and_python(mctx, sc, data, n, chain):
+    mine, theirs, ref = mctx.parallelize(data, n), sc.parallelize(data, n), list(data)
+    for step in chain:
+        on_rdd, on_list = STEPS[step]
+        mine, theirs, ref = on_rdd(mine), on_rdd(theirs), on_list(ref)
+    got = sorted(mine.collect())
+    assert got == sorted(theirs.collect())
+    assert got == sorted(ref)
+    assert mine.count() == len(ref)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lines=st.lists(st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=12),
+                      max_size=40),
+       ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=5),
+       last=st.booleans(), n=st.integers(1, 9))
+def test_text_file_splits_equal_pyspark(mctx, sc, tmp_path_factory, lines, ends, last, n):
+    """Hadoop's split rule, line by line and partition by partition, CR/LF/CRLF mixed."""
+    body = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines))
+    if lines and not last:
+        body = body[:-len(ends[(len(lines) - 1) % len(ends)])]   # no final terminator
+    path = tmp_path_factory.mktemp("txt") / "input.txt"
+    path.write_bytes(body.encode("utf-8"))
+    mine = mctx.textFile(str(path), n).glom().collect()
+    theirs = sc.textFile(str(path), n).glom().collect()
+    assert mine == theirs
+    assert [x for p in mine for x in p] == (lines if body else [])
+
+
+def test_keys_of_equal_value_group_like_pyspark(mctx, sc):
+    data = [(1, "a"), (1.0, "b"), (True, "c"), ("1", "d"), (None, "e"), ((1, 2), "f"), (None, "g")]
+    norm = lambda r: sorted((repr(k), sorted(v)) for k, v in r.groupByKey().mapValues(list).collect())  # noqa
+    assert norm(mctx.parallelize(data, 3)) == norm(sc.parallelize(data, 3))
+
+
+def test_aggregates_equal_pyspark(mctx, sc):
+    data = list(range(-7, 30))
+    for n in (1, 3, 8):
+        m, s = mctx.parallelize(data, n), sc.parallelize(data, n)
+        assert m.fold(1, operator.add) == s.fold(1, operator.add)
+        assert m.aggregate((0, 1), lambda a, x: (a[0] + x, a[1]), lambda a, b: (a[0] + b[0], a[1] + b[1])) == \
+            s.aggregate((0, 1), lambda a, x: (a[0] + x, a[1]), lambda a, b: (a[0] + b[0], a[1] + b[1]))
+        assert m.mean() == pytest.approx(s.mean())
+        assert m.stdev() == pytest.approx(s.stdev())
+        assert m.top(3) == s.top(3) and m.takeOrdered(4) == s.takeOrdered(4)
+        assert m.take(5) == s.take(5)
+        assert m.coalesce(2).glom().collect() == s.coalesce(2).glom().collect()
+        assert m.getNumPartitions() == s.getNumPartitions()
+        pm, ps = m.map(lambda x: (x % 4, x)), s.map(lambda x: (x % 4, x))
+        assert pm.join(pm).getNumPartitions() == ps.join(ps).getNumPartitions()
+        assert pm.partitionBy(3).glom().collect() == ps.partitionBy(3).glom().collect()
