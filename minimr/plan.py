@@ -39,8 +39,10 @@ class StorageLevel:
         self.useDisk, self.useMemory, self.useOffHeap = useDisk, useMemory, useOffHeap
         self.deserialized, self.replication = deserialized, replication
 
-    def __eq__(self, other):
-        return isinstance(other, StorageLevel) and vars(self) == vars(other)
+    def __eq__(self, other):     # by the five fields, so pyspark.StorageLevel compares too
+        fields = ("useDisk", "useMemory", "useOffHeap", "deserialized", "replication")
+        return all(hasattr(other, f) for f in fields) and all(
+            getattr(self, f) == getattr(other, f) for f in fields)
 
     def __hash__(self):
         return hash(tuple(vars(self).values()))
