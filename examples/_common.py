@@ -156,7 +156,7 @@ def input_file(path, write_default, seed):
         os.remove(tmp)
 
 
-def write_words(f, seed, lines=60_000, vocabulary=20_000):
+def write_words(f, seed, lines=30_000, vocabulary=20_000):
     """Text whose word frequencies follow Zipf's law, as real text does (a few words very
     common, most rare); some words capitalised, since counting keeps case."""
     rng = np.random.default_rng(seed)
@@ -184,7 +184,7 @@ def write_clusters(f, seed, n, part, d=4, classes=3):
         f.write(row % (label, *x))
 
 
-def write_logistic(f, seed, n=100_000, d=10):
+def write_logistic(f, seed, n=50_000, d=10):
     """`y x1 .. xd` lines with y in {0, 1} drawn from a logistic model."""
     rng = np.random.default_rng(seed)
     w = rng.normal(0, 1.0, size=d)

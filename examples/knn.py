@@ -126,10 +126,10 @@ def main(argv=None):
         p.error("give both --train and --query, or neither (generated data)")
 
     def train_data(f, seed):
-        common.write_clusters(f, seed, n=20_000, part=0)
+        common.write_clusters(f, seed, n=10_000, part=0)
 
     def query_data(f, seed):
-        common.write_clusters(f, seed, n=500, part=1)
+        common.write_clusters(f, seed, n=300, part=1)
 
     with common.input_file(args.train, train_data, args.seed) as train_path, \
             common.input_file(args.query, query_data, args.seed) as query_path, \
