@@ -423,3 +423,13 @@ def test_map_forgets_the_partitioner_even_when_fused(ctx):
     assert moved.partitioner is None
     joined = moved.join(placed.mapValues(str).map(lambda kv: (kv[0] + 1, kv[1] + "!")))
     assert sorted(joined.collect()) == [(i + 1, (str(i), str(i) + "!")) for i in range(8)]
+
+
+def test_rereading_a_shuffle_sees_the_same_data(ctx):
+    # a reducer that merges list combiners in place must not change the stored shuffle
+    # blocks a later job reads again (map outputs are reused across jobs)
+    grouped = ctx.parallelize([("a", 1), ("a", 2), ("b", 3)] * 2, 3).combineByKey(
+        lambda v: [v], lambda c, v: c + [v], lambda c, d: c.extend(d) or c)
+    first = sorted((k, sorted(v)) for k, v in grouped.collect())
+    assert first == sorted((k, sorted(v)) for k, v in grouped.collect())
+    assert first == [("a", [1, 1, 2, 2]), ("b", [3, 3])]
