@@ -175,6 +175,9 @@ def test_lr_full_batch_equals_numpy_loop(ctx, tmp_path, intercept):
                                  intercept=intercept)
     expected_w, expected_losses = numpy_gradient_descent(path, 6, 2.0, intercept)
     np.testing.assert_allclose(w, expected_w, rtol=1e-9, atol=0)
+    uncached_w, _, _ = lr_sgd.train(ctx, path, partitions=3, iterations=6, step=2.0,
+                                    intercept=intercept, cache=False)
+    np.testing.assert_allclose(uncached_w, expected_w, rtol=1e-9, atol=0)
     np.testing.assert_allclose([r["loss"] for r in history], expected_losses, rtol=1e-9)
     assert [r["iteration"] for r in history] == list(range(1, 7))
 
