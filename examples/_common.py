@@ -37,7 +37,7 @@ EXECUTORS = ["serial", "memory", "disk", "spark"]
 
 # ------------------------------------------------------------------ command line
 
-def _positive(text):
+def positive(text):
     n = int(text)
     if n <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
@@ -51,8 +51,8 @@ def parser(name, doc, input=True):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--executor", choices=EXECUTORS, default="serial",
                    help="where tasks run (default: serial)")
-    p.add_argument("--workers", type=_positive, default=2, help="worker processes (default: 2)")
-    p.add_argument("--partitions", type=_positive, default=4,
+    p.add_argument("--workers", type=positive, default=2, help="worker processes (default: 2)")
+    p.add_argument("--partitions", type=positive, default=4,
                    help="partitions to cut the data into (default: 4; a big file may get more)")
     if input:
         p.add_argument("--input", metavar="PATH",

@@ -120,7 +120,7 @@ def main(argv=None):
     p.add_argument("--train", "--input", metavar="PATH",
                    help="training points (default: generated, with --query)")
     p.add_argument("--query", metavar="PATH", help="points to classify")
-    p.add_argument("--k", type=common._positive, default=5, help="neighbours (default: 5)")
+    p.add_argument("--k", type=common.positive, default=5, help="neighbours (default: 5)")
     args = p.parse_args(argv)
     if (args.train is None) != (args.query is None):
         p.error("give both --train and --query, or neither (generated data)")

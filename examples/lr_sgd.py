@@ -131,7 +131,7 @@ def accuracy(blocks, w):
 
 def main(argv=None):
     p = common.parser("lr_sgd", __doc__)
-    p.add_argument("--iterations", type=common._positive, default=10)
+    p.add_argument("--iterations", type=common.positive, default=10)
     p.add_argument("--step", type=float, default=1.0, help="step size (default: 1.0)")
     p.add_argument("--batch-fraction", type=float, default=1.0,
                    help="fraction of rows per iteration (default: 1.0, full batch)")
