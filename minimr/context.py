@@ -94,8 +94,7 @@ class Context:
         >>> ctx.parallelize(list(range(5)), 2).glom().collect()
         [[0, 1], [2, 3, 4]]
         """
-        n = self.defaultParallelism if numSlices is None else numSlices
-        _positive(n, "numSlices")
+        n = _positive(self.defaultParallelism if numSlices is None else numSlices, "numSlices")
         if isinstance(c, range):
             return RDD(plan.RangeSource(self._new_id(), c, n), self)
         c = list(c)
@@ -121,10 +120,10 @@ class Context:
     def textFile(self, name, minPartitions=None, use_unicode=True):
         """Lines of text files, split by byte ranges as Hadoop's TextInputFormat does
         (see io.py). `name`: a file, a directory, a glob, or comma-separated paths."""
-        n = self.defaultMinPartitions if minPartitions is None else minPartitions
-        _positive(n, "minPartitions")
+        n = _positive(self.defaultMinPartitions if minPartitions is None else minPartitions,
+                      "minPartitions")
         files = io.expand_paths(name)
-        return RDD(plan.TextFile(self._new_id(), io.get_splits(files, n)), self)
+        return RDD(plan.TextFile(self._new_id(), io.get_splits(files, n), use_unicode), self)
 
     def union(self, rdds):
         rdds = list(rdds)
@@ -156,8 +155,8 @@ class Context:
         """
         if accum_param is None:
             if not isinstance(value, (int, float, complex)):
-                raise MinimrError(f"accumulator: no default AccumulatorParam for "
-                                  f"{type(value).__name__}; pass accum_param")
+                raise TypeError(f"accumulator: no default AccumulatorParam for "
+                                f"{type(value).__name__}; pass accum_param")
             accum_param = AddingAccumulatorParam(type(value)(0))
         acc = Accumulator(self._new_id(), value, accum_param)
         self._accumulators[acc.aid] = acc
