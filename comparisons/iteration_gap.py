@@ -203,7 +203,8 @@ def goals(rows):
 def markdown(rows, meta, weights_ok):
     out = [f"Logistic regression, {meta['points']:,} points x {meta['dim']} features "
            f"({meta['mb']:.0f} MB of text), {meta['iterations']} iterations, "
-           f"{meta['workers']} workers, {meta['partitions']} partitions, {meta['cpus']} CPUs.",
+           f"{meta['workers']} workers, {meta['partitions']} partitions, {meta['cpus']} CPUs "
+           f"(load average {meta['load_average'][0]:.1f} when it finished).",
            f"Command: `{meta['command']}`", "",
            "| run | paper's name | startup s | first iteration s | later iterations s (median) "
            "| later / memory |", "|---|---|---:|---:|---:|---:|"]
@@ -343,7 +344,7 @@ def main(argv=None):
                      for r in avail)
     meta = {"points": args.points, "dim": args.dim, "iterations": args.iterations,
             "workers": args.workers, "partitions": partitions, "mb": mb,
-            "cpus": os.cpu_count(), "command": "python -m comparisons.iteration_gap " +
+            "cpus": os.cpu_count(), "load_average": os.getloadavg(), "command": "python -m comparisons.iteration_gap " +
             " ".join(argv if argv is not None else sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     os.makedirs(args.out, exist_ok=True)
