@@ -149,13 +149,13 @@ class Pipelined(Node):
 
     def __init__(self, nid, parent, f, preserves_partitioning=False, op=""):
         ops = [op]
+        partitioner = parent.partitioner if preserves_partitioning else None
         if isinstance(parent, Pipelined) and parent.storage is None:
             g, prev_f = f, parent.f           # fuse: f after prev_f, one pass per record
             f = lambda split, it: g(split, prev_f(split, it))  # noqa: E731
             ops = parent.ops + ops
             parent = parent.parent
-        super().__init__(nid, parent.num_partitions,
-                         parent.partitioner if preserves_partitioning else None, op=op)
+        super().__init__(nid, parent.num_partitions, partitioner, op=op)
         self.parent, self.f, self.ops = parent, f, ops
 
     @property
@@ -243,6 +243,9 @@ class Shuffled(Node):
         self.shuffle_id = nid
 
     def compute(self, split, env):
+        stream = getattr(env, "shuffle_merge", None)
+        if stream is not None:        # optional hook: the env merges sorted runs itself (disk)
+            return stream(self, split)
         pairs = env.shuffle_read(self.shuffle_id, split, self.parent.num_partitions)
         return merge_fetched(pairs, self.aggregator, self.map_side_combine)
 

@@ -18,6 +18,11 @@ broadcast values live. It is the executors' one small interface on the worker si
     env.shuffle_write(shuffle_id, map_id, buckets)  env.shuffle_read(shuffle_id, reduce_id, num_maps)
     env.broadcast_value(bid)
 
+Two optional hooks let an env stream instead of holding a partition in lists (the disk
+executor sorts, spills and merges through files): ``env.shuffle_write_stream(shuffled,
+map_id, records)`` replaces bucketize + shuffle_write, and ``env.shuffle_merge(shuffled,
+reduce_id)`` (plan.Shuffled.compute) replaces shuffle_read + merge_fetched.
+
 Broadcast variables and accumulators are here too, because what they do *inside* a
 task is the interesting part: a broadcast pickles as its id and is looked up in the
 env; an accumulator's updates are collected per task attempt and sent back with the
@@ -113,11 +118,15 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
         records = task.node.iterator(task.partition, env)
         if task.shuffle is not None:
             sh = task.shuffle
-            buckets = bucketize(records, sh.partitioner, sh.num_partitions,
-                                sh.aggregator, sh.map_side_combine)
-            t = time.perf_counter()
-            value = env.shuffle_write(sh.shuffle_id, task.partition, buckets)
-            add_metric("shuffle_write_seconds", time.perf_counter() - t)
+            stream = getattr(env, "shuffle_write_stream", None)
+            if stream is not None:    # optional hook: the env sorts and spills itself (disk)
+                value = stream(sh, task.partition, records)
+            else:
+                buckets = bucketize(records, sh.partitioner, sh.num_partitions,
+                                    sh.aggregator, sh.map_side_combine)
+                t = time.perf_counter()
+                value = env.shuffle_write(sh.shuffle_id, task.partition, buckets)
+                add_metric("shuffle_write_seconds", time.perf_counter() - t)
         else:
             value = task.func(records)
         updates = {aid: acc._value for aid, acc in _current.accumulators.items()}

@@ -408,3 +408,14 @@ def test_classic_mapreduce_equals_reduce_by_key(ctx):
     assert sorted(classic.collect()) == sorted(idiomatic.collect())
     assert dict(classic.collect())["the"] == 3
     assert sorted(mapreduce(lines, mapper, reducer).collect()) == sorted(idiomatic.collect())
+
+
+def test_map_forgets_the_partitioner_even_when_fused(ctx):
+    # regression: map() after mapValues() (fused into one function) must not keep the
+    # partitioner, or a later join would skip a shuffle it needs
+    placed = ctx.parallelize([(i, i) for i in range(8)], 2).partitionBy(2)
+    assert placed.mapValues(str).partitioner == placed.partitioner
+    moved = placed.mapValues(str).map(lambda kv: (kv[0] + 1, kv[1]))
+    assert moved.partitioner is None
+    joined = moved.join(placed.mapValues(str).map(lambda kv: (kv[0] + 1, kv[1] + "!")))
+    assert sorted(joined.collect()) == [(i + 1, (str(i), str(i) + "!")) for i in range(8)]
