@@ -358,8 +358,8 @@ def main(argv=None):
                      for r in avail)
     meta = {"points": args.points, "dim": args.dim, "iterations": args.iterations,
             "workers": args.workers, "partitions": partitions, "mb": mb,
-            "cpus": os.cpu_count(), "load_average": os.getloadavg(), "command": "python -m comparisons.iteration_gap " +
-            " ".join(argv if argv is not None else sys.argv[1:]),
+            "cpus": os.cpu_count(), "load_average": os.getloadavg(), "command": ("python -m comparisons.iteration_gap " +
+            " ".join(argv if argv is not None else sys.argv[1:])).strip(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "iteration_gap.json"), "w") as f:
