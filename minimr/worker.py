@@ -276,8 +276,8 @@ def main(fd, tmpdir, slot):
     while True:
         try:
             msg = recv_obj(conn)
-        except (EOFError, OSError):
-            break                                   # the driver is gone
+        except Exception:
+            break          # the driver is gone (EOF), or died mid-message (garbage)
         if msg == "stop":
             break
         if isinstance(msg, tuple) and msg[0] == "unpersist":

@@ -405,11 +405,14 @@ HANGING_DRIVER = """
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_driver_killed_mid_job_leaves_no_workers_or_temp_dir(tmp_path, sig):
     proc = _run_driver(tmp_path, HANGING_DRIVER)
-    info = json.loads(proc.stdout.readline())
-    assert all(alive(p) for p in info["pids"])
-    time.sleep(0.5)                                     # the tasks are sleeping now
-    proc.send_signal(sig)
-    proc.wait(timeout=10)
+    try:
+        info = json.loads(proc.stdout.readline())
+        assert all(alive(p) for p in info["pids"])
+        time.sleep(0.5)                                 # the tasks are sleeping now
+        proc.send_signal(sig)
+        proc.wait(timeout=10)
+    finally:
+        proc.kill()                                     # if the test failed: no leftovers
     assert wait_until(lambda: not any(alive(p) for p in info["pids"]), 5), "orphan workers"
     assert wait_until(lambda: not os.path.exists(info["tmpdir"]), 5), "temp dir left behind"
 
@@ -422,3 +425,22 @@ def test_bad_options_are_refused_before_any_worker_starts():
         minimr.Context(executor="memory", workers=1, cache_size=10)
     with pytest.raises(MinimrError, match="locality_wait"):
         minimr.Context(executor="memory", workers=1, locality_wait=-1)
+
+
+@pytest.mark.timeout(60)
+def test_sigterm_ends_a_driver_even_if_it_catches_everything(tmp_path):
+    proc = _run_driver(tmp_path, HANGING_DRIVER.replace(
+        "    ctx.parallelize(range(2), 2).foreach(lambda x: time.sleep(60))",
+        "    try:\n"
+        "        ctx.parallelize(range(2), 2).foreach(lambda x: time.sleep(60))\n"
+        "    except BaseException:       # a test runner does this\n"
+        "        time.sleep(60)"))
+    try:
+        info = json.loads(proc.stdout.readline())
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        proc.kill()
+    assert wait_until(lambda: not any(alive(p) for p in info["pids"]), 5), "orphan workers"
+    assert not os.path.exists(info["tmpdir"])

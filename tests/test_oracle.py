@@ -24,6 +24,8 @@ SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
 def mctx(ctx, executor_name):
     if executor_name == "spark":
         pytest.skip("comparing PySpark with itself")
+    if executor_name in ("memory-1", "memory-3"):
+        pytest.skip("worker counts are covered by the shared suite; the oracle runs on 2")
     return ctx
 
 
@@ -152,4 +154,7 @@ def test_aggregates_equal_pyspark(mctx, sc):
         assert m.getNumPartitions() == s.getNumPartitions()
         pm, ps = m.map(lambda x: (x % 4, x)), s.map(lambda x: (x % 4, x))
         assert pm.join(pm).getNumPartitions() == ps.join(ps).getNumPartitions()
-        assert pm.partitionBy(3).glom().collect() == ps.partitionBy(3).glom().collect()
+        # the same keys in the same partitions (int keys hash alike); the order inside a
+        # partition after a shuffle is not defined (the disk executor sorts, as Hadoop does)
+        assert ([sorted(p) for p in pm.partitionBy(3).glom().collect()]
+                == [sorted(p) for p in ps.partitionBy(3).glom().collect()])

@@ -377,6 +377,15 @@ class MemoryExecutor:
                             for w in self.workers],
                 "recomputed": list(self.recomputed)}
 
+    def _kill(self):
+        """Kill every worker now and remove DIR (on SIGTERM)."""
+        self._stopped = True
+        for w in self.workers:
+            w.proc.kill()
+            w.proc.wait()
+            w.alive = False
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
     def stop(self):
         """Ask every worker to exit, kill what is still there after 2 s, remove DIR."""
         if self._stopped:
@@ -463,9 +472,10 @@ _installed = False
 
 
 def _install_cleanup(executor):
-    """atexit stops every live executor; SIGTERM becomes SystemExit so atexit runs
-    (Ctrl-C already raises KeyboardInterrupt). Workers also watch their parent, so
-    even a SIGKILLed driver leaves nothing behind."""
+    """atexit stops every live executor (also after Ctrl-C, an uncaught
+    KeyboardInterrupt); SIGTERM kills the workers at once, then the driver dies of it as
+    it would have. Workers also watch their parent, so even a SIGKILLed driver leaves
+    nothing behind."""
     global _installed
     if not _installed:
         _installed = True
@@ -477,4 +487,9 @@ def _install_cleanup(executor):
 
 
 def _terminate(signum, frame):
-    raise SystemExit(128 + signum)
+    """Not SystemExit: code that catches it (a test runner does) would swallow the
+    SIGTERM. No messages either: we may have interrupted a write to a worker's socket."""
+    for executor in list(_live):
+        executor._kill()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
