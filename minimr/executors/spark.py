@@ -22,8 +22,8 @@ only one it started, and a `jobs` list shaped like minimr's (job -> stages with
 task counts and timers) so the comparison studies read both the same way.
 
 What differs is Spark's behaviour, kept on purpose (tests marked minimr_only skip
-here): a user error fails the job as a PythonException rather than the user's own
-exception type, local[N] retries a task only when F in local[N,F] says so (we start
+here): a user error fails the job as py4j's Py4JJavaError (its text holds the
+worker's Python traceback) rather than as the user's own exception type, local[N] retries a task only when F in local[N,F] says so (we start
 local[N,maxFailures]), and driver-side hashing of str keys needs the driver itself
 started with PYTHONHASHSEED=0 (checked, with a warning). persist() accepts minimr's
 StorageLevel as well as PySpark's (translated field by field).
