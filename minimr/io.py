@@ -86,8 +86,7 @@ def get_splits(files: list[str], min_partitions: int) -> list[FileSplit]:
             splits.append(FileSplit(f, 0, -1))
             continue
         if size == 0:
-            splits.append(FileSplit(f, 0, 0))   # Hadoop keeps an empty split for an empty file
-            continue
+            continue     # Hadoop makes an empty split here; Spark drops it (ignoreEmptySplits)
         split_size = max(1, min(goal, LOCAL_BLOCK_SIZE))
         remaining = size
         while remaining / split_size > SPLIT_SLOP:

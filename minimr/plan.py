@@ -39,8 +39,10 @@ class StorageLevel:
         self.useDisk, self.useMemory, self.useOffHeap = useDisk, useMemory, useOffHeap
         self.deserialized, self.replication = deserialized, replication
 
-    def __eq__(self, other):
-        return isinstance(other, StorageLevel) and vars(self) == vars(other)
+    def __eq__(self, other):     # by the five fields, so pyspark.StorageLevel compares too
+        fields = ("useDisk", "useMemory", "useOffHeap", "deserialized", "replication")
+        return all(hasattr(other, f) for f in fields) and all(
+            getattr(self, f) == getattr(other, f) for f in fields)
 
     def __hash__(self):
         return hash(tuple(vars(self).values()))
@@ -147,13 +149,13 @@ class Pipelined(Node):
 
     def __init__(self, nid, parent, f, preserves_partitioning=False, op=""):
         ops = [op]
+        partitioner = parent.partitioner if preserves_partitioning else None
         if isinstance(parent, Pipelined) and parent.storage is None:
             g, prev_f = f, parent.f           # fuse: f after prev_f, one pass per record
             f = lambda split, it: g(split, prev_f(split, it))  # noqa: E731
             ops = parent.ops + ops
             parent = parent.parent
-        super().__init__(nid, parent.num_partitions,
-                         parent.partitioner if preserves_partitioning else None, op=op)
+        super().__init__(nid, parent.num_partitions, partitioner, op=op)
         self.parent, self.f, self.ops = parent, f, ops
 
     @property

@@ -58,7 +58,7 @@ class Task:
 
     def __repr__(self):
         kind = f"map task for shuffle {self.shuffle.shuffle_id}" if self.shuffle else "result task"
-        return f"<Task stage {self.stage_id}, partition {self.partition}, attempt {self.attempt}: {kind}>"
+        return f"<Task {self.describe()}: {kind}>"
 
     def describe(self):
         return (f"stage {self.stage_id}, partition {self.partition}, attempt {self.attempt + 1} "

@@ -26,6 +26,9 @@ for _name, _kw in [("memory", {"workers": 2}), ("disk", {"workers": 2})]:
         EXECUTORS[_name] = (_name, _kw)
     except ModuleNotFoundError:
         pass
+if "memory" in EXECUTORS:        # one worker, and more workers than cores
+    EXECUTORS["memory-1"] = ("memory", {"workers": 1})
+    EXECUTORS["memory-3"] = ("memory", {"workers": 3})
 try:
     __import__("minimr.executors.spark")
     if os.environ.get("MINIMR_SKIP_SPARK") != "1":

@@ -8,6 +8,7 @@ mapPartitionsWithIndex, sample, zipWithIndex, sortByKey's ranges).
 """
 
 import operator
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -23,6 +24,8 @@ SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
 def mctx(ctx, executor_name):
     if executor_name == "spark":
         pytest.skip("comparing PySpark with itself")
+    if executor_name in ("memory-1", "memory-3"):
+        pytest.skip("worker counts are covered by the shared suite; the oracle runs on 2")
     return ctx
 
 
@@ -124,7 +127,10 @@ def test_text_file_splits_equal_pyspark(mctx, sc, tmp_path_factory, lines, ends,
     mine = mctx.textFile(str(path), n).glom().collect()
     theirs = sc.textFile(str(path), n).glom().collect()
     assert mine == theirs
-    assert [x for p in mine for x in p] == (lines if body else [])
+    expected = re.split(r"\r\n|\r|\n", body)   # a "\r" then "\n" is one terminator
+    if expected[-1] == "":
+        expected.pop()             # after the final terminator there is no line
+    assert [x for p in mine for x in p] == expected
 
 
 def test_keys_of_equal_value_group_like_pyspark(mctx, sc):
@@ -148,4 +154,7 @@ def test_aggregates_equal_pyspark(mctx, sc):
         assert m.getNumPartitions() == s.getNumPartitions()
         pm, ps = m.map(lambda x: (x % 4, x)), s.map(lambda x: (x % 4, x))
         assert pm.join(pm).getNumPartitions() == ps.join(ps).getNumPartitions()
-        assert pm.partitionBy(3).glom().collect() == ps.partitionBy(3).glom().collect()
+        # the same keys in the same partitions (int keys hash alike); the order inside a
+        # partition after a shuffle is not defined (the disk executor sorts, as Hadoop does)
+        assert ([sorted(p) for p in pm.partitionBy(3).glom().collect()]
+                == [sorted(p) for p in ps.partitionBy(3).glom().collect()])

@@ -305,7 +305,10 @@ def test_counting_actions(ctx):
     assert dict(ctx.parallelize(PAIRS, 2).countByKey()) == {"a": 3, "b": 2, "c": 1}
     assert ctx.parallelize([("a", 1), ("b", 2), ("a", 3)]).collectAsMap() == {"a": 3, "b": 2}
     assert sorted(ctx.parallelize(PAIRS, 2).lookup("a")) == [1, 3, 6]
-    assert sorted(ctx.parallelize(PAIRS, 2).partitionBy(3).lookup("b")) == [2, 5]
+    # with a partitioner only one partition is read; int keys hash alike everywhere (a
+    # string's hash in a PySpark driver depends on its own PYTHONHASHSEED)
+    placed = ctx.parallelize([(i % 4, i) for i in range(12)], 2).partitionBy(3)
+    assert sorted(placed.lookup(1)) == [1, 5, 9]
 
 
 def test_foreach_with_accumulator(ctx):
@@ -334,13 +337,14 @@ def test_get_num_partitions_and_debug_string(ctx):
 def test_cache_and_persist(ctx):
     rdd = ctx.parallelize(range(10), 2).map(lambda x: x * 2)
     assert rdd.cache() is rdd and rdd.is_cached
-    assert rdd.getStorageLevel() == StorageLevel.MEMORY_ONLY
+    # minimr's level on the left: it compares by fields, so PySpark's levels compare too
+    assert StorageLevel.MEMORY_ONLY == rdd.getStorageLevel()
     assert rdd.sum() == 90 and rdd.count() == 10
     assert rdd.map(lambda x: x + 1).sum() == 100
     rdd.unpersist()
     assert not rdd.is_cached and rdd.sum() == 90
     d = ctx.parallelize(range(5), 2).persist(StorageLevel.MEMORY_AND_DISK)
-    assert d.getStorageLevel() == StorageLevel.MEMORY_AND_DISK and d.collect() == list(range(5))
+    assert StorageLevel.MEMORY_AND_DISK == d.getStorageLevel() and d.collect() == list(range(5))
     d.unpersist()
 
 
@@ -408,3 +412,24 @@ def test_classic_mapreduce_equals_reduce_by_key(ctx):
     assert sorted(classic.collect()) == sorted(idiomatic.collect())
     assert dict(classic.collect())["the"] == 3
     assert sorted(mapreduce(lines, mapper, reducer).collect()) == sorted(idiomatic.collect())
+
+
+def test_map_forgets_the_partitioner_even_when_fused(ctx):
+    # regression: map() after mapValues() (fused into one function) must not keep the
+    # partitioner, or a later join would skip a shuffle it needs
+    placed = ctx.parallelize([(i, i) for i in range(8)], 2).partitionBy(2)
+    assert placed.mapValues(str).partitioner == placed.partitioner
+    moved = placed.mapValues(str).map(lambda kv: (kv[0] + 1, kv[1]))
+    assert moved.partitioner is None
+    joined = moved.join(placed.mapValues(str).map(lambda kv: (kv[0] + 1, kv[1] + "!")))
+    assert sorted(joined.collect()) == [(i + 1, (str(i), str(i) + "!")) for i in range(8)]
+
+
+def test_rereading_a_shuffle_sees_the_same_data(ctx):
+    # a reducer that merges list combiners in place must not change the stored shuffle
+    # blocks a later job reads again (map outputs are reused across jobs)
+    grouped = ctx.parallelize([("a", 1), ("a", 2), ("b", 3)] * 2, 3).combineByKey(
+        lambda v: [v], lambda c, v: c + [v], lambda c, d: c.extend(d) or c)
+    first = sorted((k, sorted(v)) for k, v in grouped.collect())
+    assert first == sorted((k, sorted(v)) for k, v in grouped.collect())
+    assert first == [("a", [1, 1, 2, 2]), ("b", [3, 3])]

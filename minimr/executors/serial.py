@@ -4,8 +4,8 @@
                  cloudpickle round trip (what cannot travel to a worker fails here too)
                  run_task(task, env)   ◄── a breakpoint in your lambda stops *here*, with
                                            the scheduler, the task and the plan on the stack
-    env:  cache   {(rdd_id, split): list}                  in this process
-          shuffle {(shuffle_id, map_id): [bucket r, ...]}  in this process
+    env:  cache   {(rdd_id, split): list}                  in this process, live objects
+          shuffle {(shuffle_id, map_id): [bucket r, ...]}  in this process, each bucket pickled
 
 It runs the very same Task objects as the process executors, so it is the reference
 for their behaviour and the place to learn the engine with a debugger
@@ -34,7 +34,9 @@ class SerialEnv:
         self.cache[(rdd_id, split)] = records
 
     def shuffle_write(self, shuffle_id, map_id, buckets):
-        self.shuffles[(shuffle_id, map_id)] = buckets
+        # pickled, as a real shuffle block is: a reducer merging combiners in place must
+        # not change what a later job re-reading this shuffle sees
+        self.shuffles[(shuffle_id, map_id)] = [pickle.dumps(b, protocol=5) for b in buckets]
         return [len(b) for b in buckets]          # the "map status": records per bucket
 
     def shuffle_read(self, shuffle_id, reduce_id, num_maps):
@@ -42,7 +44,7 @@ class SerialEnv:
             buckets = self.shuffles.get((shuffle_id, m))
             if buckets is None:
                 raise FetchFailed(shuffle_id, m, "no map output")
-            yield from buckets[reduce_id]
+            yield from pickle.loads(buckets[reduce_id])
 
     def broadcast_value(self, bid):
         return self.broadcasts[bid]

@@ -1,0 +1,369 @@
+"""The iteration gap: the Spark paper's logistic-regression figure, on one machine.
+
+HotCloud 2010 (Zaharia et al.): 127 s per iteration on Hadoop; Spark's first iteration
+174 s, each later one ~6 s, because Spark keeps the parsed points in RAM. NSDI 2012 adds
+HadoopBinMem (input pre-converted to binary, kept in an in-memory HDFS): 76 / 62 / 3 s.
+This study runs ONE program (comparisons/lr_sgd.py, blocks form, or its per-record
+twin) on each engine, one fresh process per run:
+
+    run                   engine                      what an iteration reads
+    disk                  minimr disk executor        text file -> parse            (Hadoop)
+    disk+cache            minimr disk, cache()        binary blocks from local files (HadoopBinMem)
+    memory                minimr memory executor      live numpy blocks in worker RAM (Spark)
+    pyspark-blocks        PySpark local[W], cache()   pickled blocks in the JVM -> unpickle
+    pyspark-blocks-nocache  PySpark, no cache         text file -> parse
+    pyspark-records       PySpark, cache(), one point per record (the paper's program)
+
+    generate data ──► for each run: python -m comparisons.iteration_gap --run NAME (child)
+                        child: start engine (timed) -> K iterations (timed) -> probe jobs
+                               -> JSON on stdout
+                      ──► table, breakdown, weight check ──► results/iteration_gap.{json,md,png}
+
+Where the time goes (the breakdown) comes from each engine's own task timers, summed per
+iteration (minimr: ctx.jobs[i]["stages"]; PySpark: its status store, executorRunTime),
+then divided by W because W tasks run at once, so the parts add up to the wall time:
+
+    read      probe job: textFile(path).count()               (no timer separates it)
+    parse     probe job: parse and count, minus `read`
+    deser.    cached runs: minimr's cache_read_seconds; PySpark: probe, count of the
+              cached RDD (unpickling its blocks; PySpark keeps Python data pickled)
+    write     minimr's cache_write_seconds (first iteration of a cached run)
+    shuffle   shuffle write + fetch timers (this job has none: reduce() goes to the driver)
+    compute   task time minus all of the above
+    driver    wall time not inside any task: scheduling, sending tasks, the update
+
+    python -m comparisons.iteration_gap [--points 500000 --dim 10 --iterations 10 --workers 2]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+RUNS = {   # name -> (engine, program, cache, label in the paper's terms)
+    "disk": ("disk", "blocks", False, "Hadoop"),
+    "disk+cache": ("disk", "blocks", True, "HadoopBinMem"),
+    "memory": ("memory", "blocks", True, "Spark"),
+    "pyspark-blocks": ("pyspark", "blocks", True, "PySpark, cached blocks"),
+    "pyspark-blocks-nocache": ("pyspark", "blocks", False, "PySpark, no cache"),
+    "pyspark-records": ("pyspark", "records", True, "PySpark, cached records"),
+}
+PARTS = ["read", "parse", "deserialise", "write", "shuffle", "compute", "driver"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# ===================================================================== one run (child)
+
+def run_one(name, path, dim, iterations, workers, partitions, step):
+    """Start the engine, train, probe; returns a JSON-able dict."""
+    from comparisons import lr_sgd
+    engine, program, cache, _ = RUNS[name]
+    start = time.perf_counter()
+    try:
+        if engine == "pyspark":
+            from comparisons._spark import spark_context
+            import minimr
+            sc = spark_context(workers)
+            ctx = minimr.Context(executor="spark")   # joins sc: reads Spark's timers as ctx.jobs
+        else:
+            import minimr
+            sc = ctx = minimr.Context(executor=engine, workers=workers)
+    except Exception as exc:                          # e.g. an executor not merged yet
+        return {"name": name, "available": False, "why": f"{type(exc).__name__}: {exc}"}
+    startup = time.perf_counter() - start
+
+    make = lr_sgd.blocks_rdd if program == "blocks" else lr_sgd.points_rdd
+    gradient = lr_sgd.block_gradient if program == "blocks" else lr_sgd.point_gradient
+    bounds = [len(ctx.jobs)]                 # job index where each iteration starts
+    data = make(sc, path, partitions, cache)
+    w, seconds = lr_sgd.descend(sc, data, gradient, dim, iterations, step,
+                                on_iteration=lambda i, s: bounds.append(len(ctx.jobs)))
+    jobs = ctx.jobs
+    per_iter = [_sum_stages(jobs[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+    probes = {}                              # task-seconds of one pass, by the engine's timers
+    for probe, rdd in [("read", sc.textFile(path, partitions)),
+                       ("read+parse", make(sc, path, partitions, cache=False))] + \
+                      ([("cached", data)] if cache else []):
+        n = len(ctx.jobs)
+        t = time.perf_counter()
+        rdd.count()
+        probes[probe] = {"wall": time.perf_counter() - t,
+                         **_sum_stages(ctx.jobs[n:])}
+    data.unpersist()
+    ctx.stop()
+    if sc is not ctx:
+        sc.stop()
+    return {"name": name, "available": True, "engine": engine, "program": program,
+            "cache": cache, "startup": startup, "seconds": seconds, "weights": w.tolist(),
+            "timers": per_iter, "probes": probes, "workers": workers,
+            "partitions": partitions}
+
+
+def _sum_stages(jobs):
+    total = {}
+    for job in jobs:
+        for stage in job["stages"]:
+            for key, v in stage.items():
+                if key.endswith("_seconds") and isinstance(v, (int, float)):
+                    total[key] = total.get(key, 0.0) + v
+    return total
+
+
+# ============================================================== breakdown and report
+
+def breakdown(run, i):
+    """Iteration i (0-based) of a run, split into PARTS, in wall-clock seconds."""
+    t, wall, w = run["timers"][i], run["seconds"][i], run["workers"]
+    task = t.get("task_seconds", 0.0)
+    probes = run["probes"]
+    read = probes["read"].get("task_seconds", 0.0)
+    parse = max(0.0, probes["read+parse"].get("task_seconds", 0.0) - read)
+    parts = dict.fromkeys(PARTS, 0.0)
+    if not run["cache"] or i == 0:              # this iteration read and parsed the text
+        parts["read"], parts["parse"] = read, parse
+    else:
+        # minimr times its cache reads; PySpark does not, so its probe stands in
+        parts["deserialise"] = (t.get("cache_read_seconds", 0.0) if run["engine"] != "pyspark"
+                                else probes["cached"].get("task_seconds", 0.0))
+    parts["write"] = t.get("cache_write_seconds", 0.0)
+    parts["shuffle"] = t.get("shuffle_write_seconds", 0.0) + t.get("shuffle_fetch_seconds", 0.0)
+    fixed = sum(parts.values())
+    if fixed > task:                             # probes are estimates: never exceed the task
+        parts = {k: v * task / fixed for k, v in parts.items()}
+        fixed = task
+    parts["compute"] = task - fixed
+    parts = {k: v / w for k, v in parts.items()}                 # W tasks ran at once
+    parts["driver"] = max(0.0, wall - task / w)
+    return parts
+
+
+def summarise(runs, memory_name="memory"):
+    rows = []
+    base = runs.get(memory_name) if runs.get(memory_name, {}).get("available") else None
+    ref = next((r for r in runs.values() if r.get("available")), None)
+    for name, run in runs.items():
+        engine, program, cache, label = RUNS[name]
+        row = {"name": name, "label": label, "available": run.get("available", False)}
+        if not row["available"]:
+            row["why"] = run.get("why", "")
+            rows.append(row)
+            continue
+        s = run["seconds"]
+        later = statistics.median(s[1:]) if len(s) > 1 else s[0]
+        row.update(startup=run["startup"], first=s[0], later=later,
+                   breakdown_first=breakdown(run, 0),
+                   breakdown_later=_median_parts([breakdown(run, i) for i in range(1, len(s))])
+                   if len(s) > 1 else breakdown(run, 0))
+        if base:
+            row["first_vs_memory"] = s[0] / base["seconds"][0]
+            bl = base["seconds"][1:]
+            row["later_vs_memory"] = later / (statistics.median(bl) if bl else base["seconds"][0])
+        w, wr = np.array(run["weights"]), np.array(ref["weights"])
+        row["weights_max_rel_diff"] = float(np.max(np.abs(w - wr) / np.maximum(np.abs(wr), 1e-300)))
+        rows.append(row)
+    return rows
+
+
+def _median_parts(list_of_parts):
+    return {k: statistics.median(p[k] for p in list_of_parts) for k in PARTS}
+
+
+def goals(rows):
+    """The issue's ratios, each with its target; None where a run is missing."""
+    r = {row["name"]: row for row in rows if row["available"]}
+
+    def ratio(a, b, key):
+        return r[a][key] / r[b][key] if a in r and b in r else None
+
+    def start_first(n):
+        return r[n]["startup"] + r[n]["first"] if n in r else None
+
+    sf = (start_first("memory") / start_first("pyspark-blocks")
+          if "memory" in r and "pyspark-blocks" in r else None)
+    return [
+        ("disk later / memory later", ratio("disk", "memory", "later"), ">= 20", lambda v: v >= 20),
+        ("memory later / PySpark cached blocks later", ratio("memory", "pyspark-blocks", "later"),
+         "<= 0.25", lambda v: v <= 0.25),
+        ("memory later / PySpark cached records later", ratio("memory", "pyspark-records", "later"),
+         "<= 0.6", lambda v: v <= 0.6),
+        ("memory (startup + first) / PySpark blocks (startup + first)", sf, "<= 0.5",
+         lambda v: v <= 0.5),
+        ("memory first / disk first", ratio("memory", "disk", "first"), "(measured)", None),
+    ]
+
+
+def markdown(rows, meta, weights_ok):
+    out = [f"Logistic regression, {meta['points']:,} points x {meta['dim']} features "
+           f"({meta['mb']:.0f} MB of text), {meta['iterations']} iterations, "
+           f"{meta['workers']} workers, {meta['partitions']} partitions, {meta['cpus']} CPUs.",
+           f"Command: `{meta['command']}`", "",
+           "| run | paper's name | startup s | first iteration s | later iterations s (median) "
+           "| later / memory |", "|---|---|---:|---:|---:|---:|"]
+    for row in rows:
+        if not row["available"]:
+            out.append(f"| {row['name']} | {row['label']} | not available ({row['why']}) | | | |")
+            continue
+        vs = f"{row['later_vs_memory']:.1f}x" if "later_vs_memory" in row else "n/a"
+        out.append(f"| {row['name']} | {row['label']} | {row['startup']:.2f} | {row['first']:.2f} "
+                   f"| {row['later']:.3f} | {vs} |")
+    out += ["", "Where an iteration's wall time goes (seconds; task timers / workers; "
+            "read and parse from probe jobs, see the module docstring):", "",
+            "| run | iteration | " + " | ".join(PARTS) + " |",
+            "|---|---|" + "---:|" * len(PARTS)]
+    for row in rows:
+        if row["available"]:
+            for which in ("first", "later"):
+                b = row[f"breakdown_{which}"]
+                out.append(f"| {row['name']} | {which} | " +
+                           " | ".join(f"{b[k]:.3f}" for k in PARTS) + " |")
+    out += ["", "Goals (issue 6):", "", "| ratio | measured | target | met |", "|---|---:|---|---|"]
+    for what, v, target, ok in goals(rows):
+        shown = "n/a" if v is None else f"{v:.3f}"
+        met = "n/a" if v is None or ok is None else ("yes" if ok(v) else "no")
+        out.append(f"| {what} | {shown} | {target} | {met} |")
+    out += ["", f"Final weights agree across runs (max relative difference "
+            f"{max((r.get('weights_max_rel_diff', 0) for r in rows), default=0):.1e}): "
+            f"{'yes' if weights_ok else 'NO'}."]
+    return "\n".join(out) + "\n"
+
+
+def plot(rows, runs, path, meta):
+    """Left: running time against iterations (HotCloud 2010, Fig. 2); right: first and
+    later iteration per system (NSDI 2012, Fig. 7)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    avail = [r for r in rows if r["available"]]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for row in avail:
+        s = runs[row["name"]]["seconds"]
+        a.plot(range(1, len(s) + 1), np.cumsum(s), marker="o", ms=3,
+               label=f"{row['name']} ({row['label']})")
+    a.set_xlabel("number of iterations")
+    a.set_ylabel("running time (s)")
+    a.set_title("Logistic regression: cumulative time")
+    a.legend(fontsize=7)
+    x = np.arange(len(avail))
+    b.bar(x - 0.2, [r["first"] for r in avail], 0.4, label="first iteration")
+    b.bar(x + 0.2, [r["later"] for r in avail], 0.4, label="later iterations (median)")
+    for xi, r in zip(x, avail):
+        b.text(xi - 0.2, r["first"], f"{r['first']:.1f}", ha="center", va="bottom", fontsize=7)
+        b.text(xi + 0.2, r["later"], f"{r['later']:.2f}", ha="center", va="bottom", fontsize=7)
+    b.set_xticks(x, [r["name"] for r in avail], rotation=20, fontsize=8)
+    b.set_ylabel("iteration time (s)")
+    b.set_title(f"{meta['points']:,} x {meta['dim']}, {meta['workers']} workers")
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ============================================================================ driver
+
+def child_env():
+    env = dict(os.environ, PYTHONHASHSEED=os.environ.get("PYTHONHASHSEED", "0"))
+    env["PYTHONPATH"] = os.pathsep.join([ROOT] + [p for p in env.get("PYTHONPATH", "").split(
+        os.pathsep) if p])
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")               # one BLAS thread per process, on every engine
+    return env
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m comparisons.iteration_gap",
+                                description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--points", type=int, default=500_000)
+    p.add_argument("--dim", type=int, default=10)
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--partitions", type=int, default=None, help="default: 2 x workers")
+    p.add_argument("--step", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of: "
+                   + ", ".join(RUNS))
+    p.add_argument("--out", default="results", help="directory for the results (default: results)")
+    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--run", help=argparse.SUPPRESS)          # child mode
+    p.add_argument("--input", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.iterations < 1 or args.points < 1 or args.dim < 1 or args.workers < 1:
+        p.error("--points, --dim, --iterations and --workers must be positive")
+    partitions = args.partitions or 2 * args.workers
+    if args.run:
+        print(json.dumps(run_one(args.run, args.input, args.dim, args.iterations, args.workers,
+                                 partitions, args.step)))
+        return 0
+    names = [n.strip() for n in args.runs.split(",") if n.strip()]
+    unknown = [n for n in names if n not in RUNS]
+    if unknown:
+        p.error(f"unknown runs {unknown}; choose from {list(RUNS)}")
+
+    from comparisons import data
+    tmp = tempfile.mkdtemp(prefix="minimr-gap-")
+    try:
+        path = os.path.join(tmp, "points.txt")
+        print(f"generating {args.points:,} x {args.dim} points ...", flush=True)
+        data.write_logistic(path, args.points, args.dim, args.seed)
+        runs = {}
+        for name in names:
+            print(f"run {name} ({RUNS[name][3]}) ...", flush=True)
+            cmd = [sys.executable, "-m", "comparisons.iteration_gap", "--run", name, "--input",
+                   path, "--dim", str(args.dim), "--iterations", str(args.iterations),
+                   "--workers", str(args.workers), "--partitions", str(partitions),
+                   "--step", str(args.step)]
+            out = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), cwd=ROOT)
+            try:
+                runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
+            except (IndexError, ValueError):
+                tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+                runs[name] = {"name": name, "available": False,
+                              "why": f"the run failed (exit {out.returncode}): {tail[0][:200]}"}
+            r = runs[name]
+            if r.get("available"):
+                print(f"  startup {r['startup']:.2f} s; iterations " +
+                      " ".join(f"{s:.3f}" for s in r["seconds"]), flush=True)
+            else:
+                print(f"  not available: {r['why']}", flush=True)
+        mb = os.path.getsize(path) / 1e6
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    rows = summarise(runs)
+    avail = [r for r in runs.values() if r.get("available")]
+    weights_ok = all(np.allclose(r["weights"], avail[0]["weights"], rtol=1e-9, atol=1e-12)
+                     for r in avail)
+    meta = {"points": args.points, "dim": args.dim, "iterations": args.iterations,
+            "workers": args.workers, "partitions": partitions, "mb": mb,
+            "cpus": os.cpu_count(), "command": "python -m comparisons.iteration_gap " +
+            " ".join(argv if argv is not None else sys.argv[1:]),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "iteration_gap.json"), "w") as f:
+        json.dump({"meta": meta, "runs": runs, "summary": rows, "weights_agree": weights_ok,
+                   "goals": [{"ratio": g[0], "value": g[1], "target": g[2],
+                              "met": None if g[1] is None or g[3] is None else g[3](g[1])}
+                             for g in goals(rows)]}, f, indent=1)
+    text = markdown(rows, meta, weights_ok)
+    with open(os.path.join(args.out, "iteration_gap.md"), "w") as f:
+        f.write(text)
+    if not args.no_plot and avail:
+        try:
+            plot(rows, runs, os.path.join(args.out, "iteration_gap.png"), meta)
+        except ImportError:
+            print("matplotlib is missing (pip install minimr[plot]): no plot written")
+    print()
+    print(text)
+    return 0 if weights_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""What every example shares: the command line, default data, reporting, bad input.
+
+    python -m examples.NAME --executor serial|memory|disk|spark --workers N --partitions N
+                            [--input PATH] [--seed S] [--json PATH]
+
+    argv ──parser()──► args ──input_file()──► a path: yours, or a seeded temp file (removed after)
+                                                 │
+                            context(args) ──► Context ──► the example's MapReduce jobs (timed)
+                                                 │
+                     stdout: a few lines    write_json(): {"example", "executor", "workers",
+                                                           "partitions", "seconds", "result"}
+
+Bad input is reported, not traced. A task that meets a bad line raises
+``ValueError("bad input: FILE, line N: why")``. Whichever executor carries it back (minimr
+re-raises the user's exception in the driver; Spark wraps it in a Java exception whose
+text holds the worker's traceback), `guard` finds that phrase, prints one line and exits
+with status 2, as argparse does for a bad option.
+
+Nothing here runs inside a task: the functions that do live in the example modules, so
+each example reads top to bottom and ships to workers without this module.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+
+import numpy as np
+
+from minimr import Context
+
+EXECUTORS = ["serial", "memory", "disk", "spark"]
+
+
+# ------------------------------------------------------------------ command line
+
+def _positive(text):
+    n = int(text)
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return n
+
+
+def parser(name, doc, input=True):
+    """The options every example takes; the example adds its own."""
+    p = argparse.ArgumentParser(prog=f"python -m examples.{name}",
+                                description=doc.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--executor", choices=EXECUTORS, default="serial",
+                   help="where tasks run (default: serial)")
+    p.add_argument("--workers", type=_positive, default=2, help="worker processes (default: 2)")
+    p.add_argument("--partitions", type=_positive, default=4,
+                   help="partitions to cut the data into (default: 4; a big file may get more)")
+    if input:
+        p.add_argument("--input", metavar="PATH",
+                       help="input file (default: a seeded generated data set)")
+    p.add_argument("--seed", type=int, default=0, help="seed for generated data and sampling")
+    p.add_argument("--json", metavar="PATH", help="also write the result as one JSON object")
+    return p
+
+
+def context(args):
+    return Context(executor=args.executor, workers=args.workers)
+
+
+def write_json(path, example, args, partitions, seconds, result, **extra):
+    """The --json record: what ran where, how long, and the answer."""
+    if path is None:
+        return
+    record = {"example": example, "executor": args.executor, "workers": args.workers,
+              "partitions": partitions, "seconds": seconds, "result": result, **extra}
+    with open(path, "w") as f:
+        json.dump(record, f, indent=1)
+        f.write("\n")
+
+
+# ----------------------------------------------------------------------- bad input
+
+# The message a task raises, found in str(exc), in a note, or inside a remote traceback
+# text ("ValueError: bad input: ..."; the traceback's echo of the `raise` line does not match).
+_BAD = re.compile(r"(?:^|Error: )(bad input: [^\n]*|[^\n:]+: invalid UTF-8 [^\n]*)", re.M)
+
+
+def _bad_input_line(exc):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        for text in [str(exc), *getattr(exc, "__notes__", [])]:
+            m = _BAD.search(text)
+            if m:
+                return m.group(1) if m.group(1).startswith("bad input") else \
+                    "bad input: " + m.group(1)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def guard(name, main, argv=None):
+    """Run an example's main(argv); a bad-input error becomes one line and status 2."""
+    try:
+        return main(argv)
+    except BrokenPipeError:              # `... | head` closed stdout early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        line = _bad_input_line(exc)
+        if line is None:
+            raise
+        print(f"{name}: {line}", file=sys.stderr)
+        return 2
+
+
+def columns(path):
+    """The number of fields on the first non-blank line: every other line must match it."""
+    if os.path.isdir(path):
+        raise ValueError(f"bad input: {path}: is a directory; give one file")
+    with open(path, "rb") as f:
+        for line in f:
+            if line.split():
+                return len(line.split())
+    raise ValueError(f"bad input: {path}: no data lines")
+
+
+def numbered_lines(path):
+    """(line, index) pairs of a local file, as textFile(path).zipWithIndex() gives them."""
+    with open(path, "rb") as f:
+        raw = f.read().splitlines()
+    pairs = []
+    for i, line in enumerate(raw):          # bytes.splitlines: \n, \r\n, \r, as textFile
+        try:
+            pairs.append((line.decode("utf-8"), i))
+        except UnicodeDecodeError:
+            raise ValueError(f"bad input: {path}, line {i + 1}: invalid UTF-8") from None
+    return pairs
+
+
+# --------------------------------------------------------------------- default data
+
+@contextlib.contextmanager
+def input_file(path, write_default, seed):
+    """Yield `path` if given (it must exist), else a temp file that `write_default(f, seed)`
+    fills; the temp file is removed afterwards, whatever happens."""
+    if path is not None:
+        if not os.path.exists(path):
+            raise ValueError(f"bad input: {path}: no such file")
+        yield path
+        return
+    fd, tmp = tempfile.mkstemp(prefix="minimr-example-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w") as f:
+            write_default(f, seed)
+        yield tmp
+    finally:
+        os.remove(tmp)
+
+
+def write_words(f, seed, lines=60_000, vocabulary=20_000):
+    """Text whose word frequencies follow Zipf's law, as real text does (a few words very
+    common, most rare); some words capitalised, since counting keeps case."""
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    words = ["".join(rng.choice(letters, size=rng.integers(2, 10))) for _ in range(vocabulary)]
+    words = [w.capitalize() if rng.random() < 0.1 else w for w in words]
+    p = 1.0 / (np.arange(vocabulary) + 2.7)
+    lengths = rng.integers(0, 17, size=lines)            # some empty lines too
+    picks = rng.choice(vocabulary, size=int(lengths.sum()), p=p / p.sum())
+    start = 0
+    for n in lengths:
+        f.write(" ".join([words[i] for i in picks[start:start + n]]) + "\n")
+        start += n
+
+
+def write_clusters(f, seed, n, part, d=4, classes=3):
+    """`label x1 .. xd` lines: points around one centre per class. The centres depend
+    only on `seed`; `part` picks the stream, so a training and a query file match."""
+    centres = np.random.default_rng(seed).normal(0, 2.0, size=(classes, d))
+    rng = np.random.default_rng([seed, part])
+    labels = rng.integers(0, classes, size=n)
+    points = centres[labels] + rng.normal(0, 1.0, size=(n, d))
+    row = "%d" + " %.3f" * d + "\n"
+    for label, x in zip(labels, points):
+        f.write(row % (label, *x))
+
+
+def write_logistic(f, seed, n=100_000, d=10):
+    """`y x1 .. xd` lines with y in {0, 1} drawn from a logistic model."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(0, 1.0, size=d)
+    x = rng.normal(0, 1.0, size=(n, d))
+    y = rng.random(n) < 1 / (1 + np.exp(-(x @ w)))
+    row = "%d" + " %.5f" * d + "\n"
+    for label, features in zip(y, x):
+        f.write(row % (label, *features))

@@ -1,0 +1,303 @@
+"""The spark "executor": the same minimr program, answered by real PySpark.
+
+    minimr.Context(executor="spark", workers=N, master=None, **conf)
+        │  Context.__new__ hands the call to SparkBackedContext (this module)
+        ▼
+    SparkBackedContext ── getOrCreate ──► pyspark.SparkContext   master: local[N,F] or any URL
+        parallelize / range / textFile / emptyRDD / union / runJob     (spark://, yarn, k8s://)
+        broadcast / accumulator                 ── real pyspark objects back
+        defaultParallelism, status(), jobs      ── read from Spark's own status store
+        stop()  ── stops the SparkContext only if this object started it
+
+Unlike memory.py and disk.py this is not an executor of minimr's plan: there is no
+Task, no scheduler of ours. The Context methods return genuine PySpark RDDs, so
+everything after them (lineage, stages, shuffle, cache, retries) is Spark's. That is
+the point: the RDD API of minimr mirrors PySpark's names and semantics, and
+minimr.mapreduce() uses only public RDD methods, so a program written against minimr
+runs here unchanged, and can move to a real cluster with `master=`.
+
+What it keeps from minimr: the Context's signature (workers, maxFailures, extra
+settings), joining an already running SparkContext (tests share one) and stopping
+only one it started, and a `jobs` list shaped like minimr's (job -> stages with
+task counts and timers) so the comparison studies read both the same way.
+
+What differs is Spark's behaviour, kept on purpose (tests marked minimr_only skip
+here): a user error fails the job as a PythonException rather than the user's own
+exception type, local[N] retries a task only when F in local[N,F] says so (we start
+local[N,maxFailures]), and driver-side hashing of str keys needs the driver itself
+started with PYTHONHASHSEED=0 (checked, with a warning). persist() accepts minimr's
+StorageLevel as well as PySpark's (translated field by field).
+
+The settings it applies when it starts Spark, and why:
+    PYSPARK_PYTHON = this interpreter      workers import the same minimr, numpy, ...
+    PYTHONHASHSEED = 0 (if unset)          PySpark refuses to shuffle str keys without it
+    spark.ui.enabled = false               no web server, no port
+    driver host/bind = 127.0.0.1           no listener on the outside network
+"""
+
+import os
+import subprocess
+import sys
+import warnings
+
+from ..errors import MinimrError
+
+_SETTINGS = {                                    # applied when we start the SparkContext
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+}
+
+
+def _prepare_environment():
+    """Environment the JVM and its Python workers inherit (set before the JVM starts)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Workers unpickle functions by module name (minimr.classic, examples.*): give
+    # them the directory this minimr was imported from, and the driver's cwd.
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    for p in (os.getcwd(), here):
+        if p not in paths:
+            paths.append(p)
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+
+
+def storage_level(level):
+    """minimr.StorageLevel (or a PySpark one) -> pyspark.StorageLevel.
+
+    >>> from minimr import StorageLevel
+    >>> storage_level(StorageLevel.DISK_ONLY)
+    StorageLevel(True, False, False, False, 1)
+    """
+    from pyspark import StorageLevel as SparkLevel
+    if isinstance(level, SparkLevel):
+        return level
+    return SparkLevel(level.useDisk, level.useMemory, level.useOffHeap, level.deserialized,
+                      level.replication)
+
+
+class SparkBackedContext:
+    """A minimr Context whose datasets are real PySpark RDDs.
+
+    >>> ctx = Context(executor="spark", workers=2)              # doctest: +SKIP
+    >>> ctx.parallelize(range(10)).map(lambda x: x * x).sum()   # doctest: +SKIP
+    285
+    """
+
+    executor_name = "spark"
+
+    def __init__(self, workers=None, maxFailures=4, master=None, appName="minimr", **conf):
+        from pyspark import SparkConf, SparkContext      # imported only when asked for
+        for name, value in (("workers", workers), ("maxFailures", maxFailures)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
+                raise MinimrError(f"{name} must be a positive int, got {value!r}")
+        bad = sorted(k for k in conf if not k.startswith("spark."))
+        if bad:
+            raise MinimrError(f"spark executor: unknown options {bad}; Spark settings are "
+                              "passed by their own names, e.g. "
+                              "**{'spark.executor.memory': '2g'}")
+        self.workers, self.maxFailures = workers, maxFailures
+        running = SparkContext._active_spark_context
+        if running is not None:
+            self.sc, self._owns = running, False         # join; its settings stay as they are
+        else:
+            _prepare_environment()
+            if master is None:                           # local[N, F]: F attempts per task
+                master = f"local[{workers or '*'},{maxFailures}]"
+            sconf = SparkConf().setMaster(master).setAppName(appName)
+            for key, value in {**_SETTINGS, "spark.task.maxFailures": str(maxFailures),
+                               **conf}.items():
+                sconf.set(key, str(value))
+            self.sc, self._owns = SparkContext.getOrCreate(sconf), True
+            self.sc.setLogLevel("ERROR")
+        _accept_minimr_storage_levels(self.sc)
+        _check_hash_seed()
+        self._first_job = self._next_job_id()            # our jobs: this id and later
+        self._stopped = False
+
+    # -------------------------------------------------------------------- lifecycle
+    def stop(self):
+        """Stop the SparkContext if this object started it; a joined one keeps running."""
+        if not self._stopped:
+            self._stopped = True
+            if self._owns:
+                self.sc.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def __reduce__(self):
+        raise MinimrError("the Context is used inside a function that runs in a task; it "
+                          "exists only in the driver (Spark refuses this too, SPARK-5063)")
+
+    def _live(self):
+        if self._stopped:
+            raise MinimrError("this Context has been stopped")
+        return self.sc
+
+    @property
+    def defaultParallelism(self):
+        return self.sc.defaultParallelism
+
+    @property
+    def defaultMinPartitions(self):
+        return self.sc.defaultMinPartitions
+
+    @property
+    def master(self):
+        return self.sc.master
+
+    # ----------------------------------------------------------------------- inputs
+    def parallelize(self, c, numSlices=None):
+        return self._live().parallelize(c, numSlices)
+
+    def range(self, start, end=None, step=1, numSlices=None):
+        return self._live().range(start, end, step, numSlices)
+
+    def emptyRDD(self):
+        return self._live().emptyRDD()
+
+    def textFile(self, name, minPartitions=None, use_unicode=True):
+        return self._live().textFile(name, minPartitions, use_unicode)
+
+    def union(self, rdds):
+        return self._live().union(list(rdds))
+
+    # ------------------------------------------------------------- shared variables
+    def broadcast(self, value):
+        return self._live().broadcast(value)
+
+    def accumulator(self, value, accum_param=None):
+        if accum_param is None and not isinstance(value, (int, float, complex)):
+            raise MinimrError(f"accumulator: no default AccumulatorParam for "
+                              f"{type(value).__name__}; pass accum_param")
+        return self._live().accumulator(value, accum_param)
+
+    # ------------------------------------------------------------------------- jobs
+    def runJob(self, rdd, partitionFunc, partitions=None, allowLocal=False):
+        return self._live().runJob(rdd, partitionFunc, partitions, allowLocal)
+
+    def status(self):
+        """What Spark holds now: master, application, executors, persisted RDD ids."""
+        sc = self.sc
+        out = {"master": sc.master, "applicationId": sc.applicationId,
+               "defaultParallelism": sc.defaultParallelism, "started_here": self._owns,
+               "stopped": self._stopped}
+        try:
+            persisted = sc._jsc.getPersistentRDDs()               # java Map id -> RDD
+            out["persisted_rdds"] = sorted(int(k) for k in persisted.keySet().toArray())
+            store = sc._jsc.sc().statusStore()
+            execs = store.executorList(True)
+            out["workers"] = [{"id": e.id(), "cores": e.totalCores(),
+                               "active_tasks": e.activeTasks(),
+                               "completed_tasks": e.completedTasks()}
+                              for e in _java_list(execs)]
+        except Exception as exc:                                  # internals moved: say so
+            out["detail_unavailable"] = f"{type(exc).__name__}: {exc}"
+        return out
+
+    @property
+    def jobs(self):
+        """The jobs run since this Context was made, shaped like minimr's ctx.jobs:
+        {"job", "seconds", "stages": [{"stage", "kind", "tasks", "task_seconds",
+        "shuffle_write_seconds", ...}]}, from Spark's status store (its UI data). Stages
+        Spark skipped (shuffle output reused) are left out, as minimr leaves them out."""
+        if self._stopped and self._owns:
+            return []
+        try:
+            store = self.sc._jsc.sc().statusStore()
+            raw = sorted(_java_list(store.jobsList(None)), key=lambda j: j.jobId())
+        except Exception:
+            return []
+        out = []
+        for j in (j for j in raw if j.jobId() >= self._first_job):
+            job = {"job": j.jobId(), "status": str(j.status()), "stages": []}
+            start, end = j.submissionTime(), j.completionTime()
+            if start.isDefined() and end.isDefined():
+                job["seconds"] = (end.get().getTime() - start.get().getTime()) / 1000
+            for sid in sorted(_java_list(j.stageIds())):
+                stage = _stage_metrics(store, sid)
+                if stage is not None:
+                    job["stages"].append(stage)
+            out.append(job)
+        return out
+
+    def _next_job_id(self):
+        try:
+            ids = [j.jobId() for j in _java_list(self.sc._jsc.sc().statusStore().jobsList(None))]
+        except Exception:
+            return 0
+        return max(ids, default=-1) + 1
+
+    def __repr__(self):
+        return (f"<minimr.Context executor=spark master={self.sc.master} "
+                f"{'started here' if self._owns else 'joined'}>")
+
+
+def _accept_minimr_storage_levels(sc):
+    """PySpark's persist() accepts only pyspark.StorageLevel (an isinstance check in
+    SparkContext._getJavaStorageLevel); let this SparkContext take minimr's levels
+    too, translated field by field, so `rdd.persist(minimr.StorageLevel.DISK_ONLY)`
+    runs unchanged. Only this SparkContext object is touched, not the class."""
+    if getattr(sc, "_minimr_levels", False):
+        return
+    original = sc._getJavaStorageLevel
+    sc._getJavaStorageLevel = lambda level: original(storage_level(level))
+    sc._minimr_levels = True
+
+
+def _check_hash_seed():
+    """PySpark hashes str keys with Python's hash(): workers get PYTHONHASHSEED from
+    the environment, but this driver process fixed its own seed when it started. If
+    they differ, driver-side hashing (rdd.lookup(key) on a hash-partitioned RDD) asks
+    the wrong partition and finds nothing. Ask a fresh interpreter with the workers'
+    environment and warn when its hash disagrees with ours."""
+    probe = "minimr-hash-probe"
+    try:
+        theirs = subprocess.run([os.environ["PYSPARK_PYTHON"], "-c", f"print(hash({probe!r}))"],
+                                capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, KeyError, subprocess.SubprocessError):
+        return
+    if theirs and theirs != str(hash(probe)):
+        warnings.warn("this Python process started without PYTHONHASHSEED="
+                      f"{os.environ.get('PYTHONHASHSEED')} (the Spark workers' seed), so "
+                      "driver-side hashing of str keys (rdd.lookup on a partitioned RDD) "
+                      "disagrees with the workers'; start Python with PYTHONHASHSEED=0",
+                      RuntimeWarning, stacklevel=4)
+
+
+def _stage_metrics(store, sid):
+    """One stage's Spark timers in minimr's units (seconds)."""
+    try:
+        s = store.lastStageAttempt(sid)
+    except Exception:                      # never submitted: skipped, output reused
+        return None
+    if str(s.status()) == "SKIPPED":
+        return None
+    return {"stage": sid, "kind": s.name(), "tasks": s.numTasks(),
+            "attempts": s.numCompleteTasks() + s.numFailedTasks() + s.numKilledTasks(),
+            "task_seconds": s.executorRunTime() / 1e3,               # ms
+            "deserialize_seconds": s.executorDeserializeTime() / 1e3,
+            "gc_seconds": s.jvmGcTime() / 1e3,
+            "shuffle_write_seconds": s.shuffleWriteTime() / 1e9,     # ns
+            "shuffle_read_bytes": s.shuffleReadBytes(),
+            "shuffle_write_bytes": s.shuffleWriteBytes(),
+            "input_bytes": s.inputBytes()}
+
+
+def _java_list(seq):
+    """A Scala Seq / Java collection from Py4J as a Python list."""
+    if hasattr(seq, "iterator"):
+        it, out = seq.iterator(), []
+        while it.hasNext():
+            out.append(it.next())
+        return out
+    return list(seq)
