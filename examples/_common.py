@@ -37,7 +37,7 @@ EXECUTORS = ["serial", "memory", "disk", "spark"]
 
 # ------------------------------------------------------------------ command line
 
-def _positive(text):
+def positive(text):
     n = int(text)
     if n <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
@@ -51,8 +51,8 @@ def parser(name, doc, input=True):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--executor", choices=EXECUTORS, default="serial",
                    help="where tasks run (default: serial)")
-    p.add_argument("--workers", type=_positive, default=2, help="worker processes (default: 2)")
-    p.add_argument("--partitions", type=_positive, default=4,
+    p.add_argument("--workers", type=positive, default=2, help="worker processes (default: 2)")
+    p.add_argument("--partitions", type=positive, default=4,
                    help="partitions to cut the data into (default: 4; a big file may get more)")
     if input:
         p.add_argument("--input", metavar="PATH",
@@ -156,7 +156,7 @@ def input_file(path, write_default, seed):
         os.remove(tmp)
 
 
-def write_words(f, seed, lines=60_000, vocabulary=20_000):
+def write_words(f, seed, lines=30_000, vocabulary=20_000):
     """Text whose word frequencies follow Zipf's law, as real text does (a few words very
     common, most rare); some words capitalised, since counting keeps case."""
     rng = np.random.default_rng(seed)
@@ -184,7 +184,7 @@ def write_clusters(f, seed, n, part, d=4, classes=3):
         f.write(row % (label, *x))
 
 
-def write_logistic(f, seed, n=100_000, d=10):
+def write_logistic(f, seed, n=50_000, d=10):
     """`y x1 .. xd` lines with y in {0, 1} drawn from a logistic model."""
     rng = np.random.default_rng(seed)
     w = rng.normal(0, 1.0, size=d)

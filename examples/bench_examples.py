@@ -13,7 +13,9 @@
      (and disk, to show the cache's effect: every iteration re-reads the file there)
 
 Each measurement runs once (the machine is shared); times are wall-clock seconds and
-exclude data generation and starting the Context. The data goes to a temp directory
+exclude data generation and starting the Context (a warm-up job starts the workers).
+The load average is printed too: on a shared machine, workers that wait for a core
+cannot show parallel speed-up. The data goes to a temp directory
 that is removed at the end.
 """
 
@@ -27,6 +29,7 @@ import shutil                                           # noqa: E402
 import tempfile                                         # noqa: E402
 import time                                             # noqa: E402
 from collections import Counter                         # noqa: E402
+from itertools import chain                             # noqa: E402
 
 import numpy as np                                      # noqa: E402
 
@@ -57,6 +60,12 @@ def counter_loop(path):
     return counts
 
 
+def counter_chained(path):
+    """The single-process form of what count_partition does: one update over all words."""
+    with open(path, encoding="utf-8") as f:
+        return Counter(chain.from_iterable(map(str.split, f)))
+
+
 def spark_context(workers):
     """The same programs on PySpark local[N]: minimr's spark executor if it is built,
     else a plain SparkContext (the example functions take either)."""
@@ -72,7 +81,7 @@ def spark_context(workers):
     return sc
 
 
-def bench_wordcount(tmp, mb, workers, partitions, spark):
+def bench_wordcount(tmp, mb, workers, partitions, spark, forms):
     path = os.path.join(tmp, "words.txt")
     lines = int(mb * 1e6 / 53)                       # ~53 bytes a line
     with open(path, "w") as f:
@@ -81,12 +90,15 @@ def bench_wordcount(tmp, mb, workers, partitions, spark):
     print(f"\n== wordcount, {size:.1f} MB, {lines} lines")
     base, expected = timed(counter_loop, path)
     print(f"single-process Counter loop          {base:7.2f} s   {size / base:6.1f} MB/s")
+    t, _ = timed(counter_chained, path)
+    print(f"single-process Counter, chained      {t:7.2f} s   {size / t:6.1f} MB/s"
+          f"   (one update over all words)")
 
     figures = {}
     if have("memory"):
         with Context(executor="memory", workers=workers) as ctx:
             ctx.parallelize(range(4), 4).count()               # warm up: start the workers
-            for form in ("counter", "rdd", "classic"):
+            for form in forms:
                 t, (result, parts) = timed(wordcount.word_count, ctx, path, form, partitions)
                 assert result["total_words"] == sum(expected.values())
                 figures[form] = t
@@ -94,7 +106,7 @@ def bench_wordcount(tmp, mb, workers, partitions, spark):
                       f"   ({parts} partitions, {base / t:.2f}x the Counter loop)")
     else:
         print("minimr memory executor: not built yet, not measured")
-    if spark:
+    if spark and "rdd" in forms:
         sc = spark_context(workers)
         try:
             sc.parallelize(range(4), 4).count()            # warm up: start the Python workers
@@ -158,12 +170,17 @@ def main(argv=None):
     p.add_argument("--partitions", type=int, default=4)
     p.add_argument("--no-spark", action="store_true", help="skip the PySpark comparison")
     p.add_argument("--only", choices=["wordcount", "lr"], help="run one benchmark")
+    p.add_argument("--forms", default="counter,rdd,classic",
+                   help="wordcount forms to time on memory (default: counter,rdd,classic)")
     args = p.parse_args(argv)
 
+    print("load average (1, 5, 15 min): %.1f %.1f %.1f, cores: %d"
+          % (*os.getloadavg(), os.cpu_count()))
     tmp = tempfile.mkdtemp(prefix="minimr-bench-")
     try:
         if args.only in (None, "wordcount"):
-            bench_wordcount(tmp, args.mb, args.workers, args.partitions, not args.no_spark)
+            bench_wordcount(tmp, args.mb, args.workers, args.partitions, not args.no_spark,
+                            args.forms.split(","))
         if args.only in (None, "lr"):
             bench_lr(tmp, args.rows, args.features, args.iterations, args.workers,
                      args.partitions, ["memory", "disk"])

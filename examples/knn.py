@@ -120,16 +120,16 @@ def main(argv=None):
     p.add_argument("--train", "--input", metavar="PATH",
                    help="training points (default: generated, with --query)")
     p.add_argument("--query", metavar="PATH", help="points to classify")
-    p.add_argument("--k", type=common._positive, default=5, help="neighbours (default: 5)")
+    p.add_argument("--k", type=common.positive, default=5, help="neighbours (default: 5)")
     args = p.parse_args(argv)
     if (args.train is None) != (args.query is None):
         p.error("give both --train and --query, or neither (generated data)")
 
     def train_data(f, seed):
-        common.write_clusters(f, seed, n=20_000, part=0)
+        common.write_clusters(f, seed, n=10_000, part=0)
 
     def query_data(f, seed):
-        common.write_clusters(f, seed, n=500, part=1)
+        common.write_clusters(f, seed, n=300, part=1)
 
     with common.input_file(args.train, train_data, args.seed) as train_path, \
             common.input_file(args.query, query_data, args.seed) as query_path, \

@@ -48,7 +48,7 @@ def estimate_pi(ctx, samples, partitions=4, seed=0):
 
 def main(argv=None):
     p = common.parser("pi", __doc__, input=False)
-    p.add_argument("--samples", type=common._positive, default=10_000_000,
+    p.add_argument("--samples", type=common.positive, default=10_000_000,
                    help="darts to throw (default: 10,000,000)")
     args = p.parse_args(argv)
 

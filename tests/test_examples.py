@@ -7,8 +7,8 @@ Two kinds of test:
   answers — word counts against collections.Counter in every form, knn against brute
   force, lr_sgd against a numpy loop, pi against the same streams drawn directly;
 * through the command line (``python -m examples.NAME`` in a subprocess, with a
-  timeout): no-argument runs, the --json record, one-line bad-input errors (status 2),
-  and pi's estimate across worker counts.
+  timeout; once per built executor, spark only for bad input): no-argument runs, the
+  --json record, one-line bad-input errors (status 2), pi's estimate across worker counts.
 """
 
 import json
@@ -38,8 +38,9 @@ def _built(name):
 # The command-line tests run once per executor that exists (the ``ctx`` fixture also
 # has variants such as memory-1; a subprocess takes its own --workers instead).
 CLI_EXECUTORS = ["serial"] + [n for n in ("memory", "disk") if _built(n)]
-if _built("spark") and os.environ.get("MINIMR_SKIP_SPARK") != "1":
-    CLI_EXECUTORS.append("spark")
+# A JVM per run is slow, so spark runs only the bad-input command line; the in-process
+# tests run every example on spark.
+SPARK_CLI = _built("spark") and os.environ.get("MINIMR_SKIP_SPARK") != "1"
 
 
 def run_example(name, *args, tmpdir=None, timeout=90):
@@ -174,6 +175,9 @@ def test_lr_full_batch_equals_numpy_loop(ctx, tmp_path, intercept):
                                  intercept=intercept)
     expected_w, expected_losses = numpy_gradient_descent(path, 6, 2.0, intercept)
     np.testing.assert_allclose(w, expected_w, rtol=1e-9, atol=0)
+    uncached_w, _, _ = lr_sgd.train(ctx, path, partitions=3, iterations=6, step=2.0,
+                                    intercept=intercept, cache=False)
+    np.testing.assert_allclose(uncached_w, expected_w, rtol=1e-9, atol=0)
     np.testing.assert_allclose([r["loss"] for r in history], expected_losses, rtol=1e-9)
     assert [r["iteration"] for r in history] == list(range(1, 7))
 
@@ -211,8 +215,6 @@ def test_pi_streams_are_the_documented_ones(ctx):
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("executor_name", CLI_EXECUTORS)
 def test_pi_identical_across_worker_counts(executor_name, tmp_path):
-    if executor_name == "spark":
-        pytest.skip("one JVM per run is slow; the in-process test covers spark")
     estimates = set()
     for workers in (1, 3):
         out = tmp_path / f"pi{workers}.json"
@@ -238,9 +240,6 @@ RESULT_FIELDS = {
 @pytest.mark.parametrize("name", sorted(RESULT_FIELDS))
 @pytest.mark.parametrize("executor_name", CLI_EXECUTORS)
 def test_runs_with_no_arguments_and_writes_json(executor_name, name, tmp_path):
-    if executor_name == "spark" and name != "pi":
-        pytest.skip("one JVM per run is slow; pi stands for the others on spark (the "
-                    "in-process tests run them all there)")
     out = tmp_path / "out.json"
     (tmp_path / "tmp").mkdir()
     proc = run_example(name, "--executor", executor_name, "--json", out,
@@ -259,7 +258,7 @@ def test_runs_with_no_arguments_and_writes_json(executor_name, name, tmp_path):
         assert its[-1]["loss"] < its[0]["loss"] == pytest.approx(np.log(2))
         assert proc.stdout.count("iteration") >= 10       # printed as they finish
     if name == "knn":
-        assert len(record["result"]["predictions"]) == 500
+        assert len(record["result"]["predictions"]) == 300
     # the generated default input was a temp file, and it is gone
     assert not [f for f in os.listdir(tmp_path / "tmp") if f.startswith("minimr-example-")]
 
@@ -276,17 +275,17 @@ def bad_input_line(proc, name):
 LR_GOOD = "".join(f"{i % 2} {i * 0.1:.1f} {i * 0.2:.1f}\n" for i in range(100))
 
 
+BAD_LINES = [("malformed", "1 0.5 abc", "not a number"),
+             ("columns", "1 0.5", "expected 3 columns"),
+             ("label", "2 0.5 0.5", "y must be 0 or 1")]
+
+
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("case, bad, why", [
-    ("malformed", "1 0.5 abc", "not a number"),
-    ("columns", "1 0.5", "expected 3 columns"),
-    ("label", "2 0.5 0.5", "y must be 0 or 1"),
-])
-@pytest.mark.parametrize("executor_name", CLI_EXECUTORS)
+@pytest.mark.parametrize("executor_name, case, bad, why",
+                         [(e, *b) for e in CLI_EXECUTORS for b in BAD_LINES]
+                         + ([("spark", *BAD_LINES[0])] if SPARK_CLI else []))
 def test_bad_line_in_a_task_gives_one_line_and_status_2(executor_name, tmp_path, case, bad,
                                                          why):
-    if executor_name == "spark" and case != "malformed":
-        pytest.skip("one JVM per run is slow; one case stands for the others on spark")
     lines = LR_GOOD.splitlines()
     lines[76] = bad                                  # line 77, in a later partition
     path = write(tmp_path / "lr.txt", "\n".join(lines) + "\n")
