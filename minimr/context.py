@@ -20,7 +20,22 @@ from .scheduler import run_job
 from .task import Accumulator, AddingAccumulatorParam, Broadcast
 
 
-class Context:
+class DriverOnly:
+    """What every Context shares: a context manager that stops it, and never pickled
+    into a task (it exists only in the driver)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def __reduce__(self):
+        raise MinimrError("the Context is used inside a function that runs in a task; it "
+                          "exists only in the driver (Spark refuses this too, SPARK-5063)")
+
+
+class Context(DriverOnly):
     """
     >>> with Context(executor="serial", workers=2) as ctx:
     ...     ctx.parallelize(range(10)).sum()
@@ -51,16 +66,6 @@ class Context:
         if not self._stopped:
             self._stopped = True
             self._executor.stop()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def __reduce__(self):
-        raise MinimrError("the Context is used inside a function that runs in a task; it "
-                          "exists only in the driver (Spark refuses this too, SPARK-5063)")
 
     def _new_id(self):
         if self._stopped:

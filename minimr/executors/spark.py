@@ -40,6 +40,7 @@ import subprocess
 import sys
 import warnings
 
+from ..context import DriverOnly
 from ..errors import MinimrError
 
 _SETTINGS = {                                    # applied when we start the SparkContext
@@ -80,7 +81,7 @@ def storage_level(level):
                       level.replication)
 
 
-class SparkBackedContext:
+class SparkBackedContext(DriverOnly):
     """A minimr Context whose datasets are real PySpark RDDs.
 
     >>> ctx = Context(executor="spark", workers=2)              # doctest: +SKIP
@@ -127,16 +128,6 @@ class SparkBackedContext:
             self._stopped = True
             if self._owns:
                 self.sc.stop()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def __reduce__(self):
-        raise MinimrError("the Context is used inside a function that runs in a task; it "
-                          "exists only in the driver (Spark refuses this too, SPARK-5063)")
 
     def _live(self):
         if self._stopped:
