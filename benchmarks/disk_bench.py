@@ -5,8 +5,9 @@
 
 memory: a wordcount over generated text >= 10x the sort buffer; prints the peak RSS
         (VmHWM) of the driver and of every worker process, and the spill counters.
-linear: the same job over >= 4 input sizes spanning 8x; prints seconds per size and a
-        least-squares fit t = a + b * MB with its R^2.
+linear: the same job over >= 4 input sizes spanning 8x; prints wall seconds and the
+        workers' CPU seconds per size, and least-squares fits t = a + b * MiB with R^2
+        (CPU time is the steadier measure on a shared machine).
 
 Input is generated into a temp directory (Zipf-distributed words from a 50,000-word
 vocabulary, ~10 words a line) and deleted afterwards. Not a test: nothing is asserted.
@@ -55,6 +56,14 @@ def peak_rss_mb(pid):
     return float("nan")
 
 
+def cpu_seconds(pid):
+    """user + system CPU time of a process so far (load on a shared machine does not
+    inflate it the way it inflates wall time)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wordcount(ctx, path):
     lines = ctx.textFile(path)
     counts = lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add)
@@ -69,8 +78,9 @@ def run(path, buffer_mb, workers, tmp):
         seconds = time.perf_counter() - start
         counters = ctx._executor.counters(job=-2)          # the job that ran the shuffle
         workers_rss = [(w["pid"], peak_rss_mb(w["pid"])) for w in ctx.status()["workers"]]
+        cpu = sum(cpu_seconds(w["pid"]) for w in ctx.status()["workers"])
         maps = [s for s in ctx.jobs[-2]["stages"] if s["kind"].startswith("map")]
-    return seconds, total, distinct, counters, workers_rss, maps
+    return seconds, total, distinct, counters, workers_rss, maps, cpu
 
 
 def memory(args, tmp):
@@ -78,9 +88,9 @@ def memory(args, tmp):
     size = make_input(path, args.mb)
     print(f"input: {size / MiB:.0f} MiB ({size / (args.buffer_mb * MiB):.1f}x the "
           f"{args.buffer_mb} MiB sort buffer), workers={args.workers}")
-    seconds, total, distinct, c, rss, maps = run(path, args.buffer_mb, args.workers, tmp)
+    seconds, total, distinct, c, rss, maps, cpu = run(path, args.buffer_mb, args.workers, tmp)
     print(f"wordcount: {total} words, {distinct} distinct, {seconds:.1f} s "
-          f"({size / MiB / seconds:.1f} MiB/s)")
+          f"({size / MiB / seconds:.1f} MiB/s); workers' CPU {cpu:.0f} s")
     print(f"map tasks: {maps[0]['tasks']}; spills: {c['spills']} "
           f"({c['spills'] / maps[0]['tasks']:.1f} a map task); merge passes: {c.get('merge_passes', 0)}")
     for key in ("map_input_records", "map_output_records", "map_output_bytes",
@@ -99,21 +109,23 @@ def linear(args, tmp):
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"sizes {sizes} MiB (span {max(sizes) / min(sizes):.0f}x), buffer {args.buffer_mb} MiB, "
           f"workers={args.workers}")
-    xs, ts = [], []
+    xs, ts, cs = [], [], []
     for mb in sizes:
         path = os.path.join(tmp, f"input-{mb}.txt")
         size = make_input(path, mb) / MiB
-        seconds, total, _, c, rss, maps = run(path, args.buffer_mb, args.workers, tmp)
+        seconds, total, _, c, rss, maps, cpu = run(path, args.buffer_mb, args.workers, tmp)
         os.remove(path)
         xs.append(size)
         ts.append(seconds)
-        print(f"  {size:7.1f} MiB  {seconds:7.2f} s  {size / seconds:5.2f} MiB/s  "
+        cs.append(cpu)
+        print(f"  {size:7.1f} MiB  {seconds:7.2f} s  {size / seconds:5.2f} MiB/s  CPU {cpu:7.2f} s  "
               f"map tasks {maps[0]['tasks']:3d}  spills {c['spills']:3d}  "
               f"worker peak RSS {max(r for _, r in rss):6.1f} MB")
-    b, a = np.polyfit(xs, ts, 1)
-    pred = a + b * np.array(xs)
-    r2 = 1 - ((np.array(ts) - pred) ** 2).sum() / ((np.array(ts) - np.mean(ts)) ** 2).sum()
-    print(f"fit: t = {a:.2f} s + {b:.3f} s/MiB * size   R^2 = {r2:.4f}")
+    for name, ys in (("wall", ts), ("workers' CPU", cs)):
+        b, a = np.polyfit(xs, ys, 1)
+        pred = a + b * np.array(xs)
+        r2 = 1 - ((np.array(ys) - pred) ** 2).sum() / ((np.array(ys) - np.mean(ys)) ** 2).sum()
+        print(f"fit, {name}: t = {a:.2f} s + {b:.3f} s/MiB * size   R^2 = {r2:.4f}")
 
 
 def main(argv=None):

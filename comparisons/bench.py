@@ -211,7 +211,8 @@ def report(results, checks, sizes, args, argv):
     lines = [f"Inputs: wordcount {sizes['words']:.0f} MB of text; knn {args.knn_train:,} "
              f"training x {args.knn_queries} queries (k={args.k}); lr_sgd {args.lr_points:,} x "
              f"{args.lr_dim}, {args.iterations} iterations. {args.workers} workers, "
-             f"{os.cpu_count()} CPUs. Command: `{cmd.strip()}`", "",
+             f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} when it finished). "
+             f"Command: `{cmd.strip()}`", "",
              "| engine | startup s | " + " | ".join(f"{b} s" for b in BENCHES) + " |",
              "|---|---:|" + "---:|" * len(BENCHES)]
     for e, r in results.items():

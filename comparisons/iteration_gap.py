@@ -30,7 +30,10 @@ then divided by W because W tasks run at once, so the parts add up to the wall t
     write     minimr's cache_write_seconds (first iteration of a cached run)
     shuffle   shuffle write + fetch timers (this job has none: reduce() goes to the driver)
     compute   task time minus all of the above
-    driver    wall time not inside any task: scheduling, sending tasks, the update
+    warm-up   first iteration only: its compute beyond a later iteration's (worker
+              processes starting, imports, JIT), so "compute" compares across iterations
+    outside tasks   wall time in no task: the driver's scheduling, shipping tasks and
+              results, starting worker processes, the weight update
 
     python -m comparisons.iteration_gap [--points 500000 --dim 10 --iterations 10 --workers 2]
 """
@@ -55,7 +58,7 @@ RUNS = {   # name -> (engine, program, cache, label in the paper's terms)
     "pyspark-blocks-nocache": ("pyspark", "blocks", False, "PySpark, no cache"),
     "pyspark-records": ("pyspark", "records", True, "PySpark, cached records"),
 }
-PARTS = ["read", "parse", "deserialise", "write", "shuffle", "compute", "driver"]
+PARTS = ["read", "parse", "deserialise", "write", "shuffle", "compute", "warm-up", "outside tasks"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -140,9 +143,20 @@ def breakdown(run, i):
         parts = {k: v * task / fixed for k, v in parts.items()}
         fixed = task
     parts["compute"] = task - fixed
+    if i == 0 and len(run["seconds"]) > 1:
+        # the first iteration's compute beyond a later one's is one-off: worker processes
+        # starting, imports, a JVM warming up, first touch of memory
+        later = statistics.median(_compute(run, j) for j in range(1, len(run["seconds"])))
+        parts["warm-up"] = max(0.0, parts["compute"] - later)
+        parts["compute"] -= parts["warm-up"]
     parts = {k: v / w for k, v in parts.items()}                 # W tasks ran at once
-    parts["driver"] = max(0.0, wall - task / w)
+    parts["outside tasks"] = max(0.0, wall - task / w)
     return parts
+
+
+def _compute(run, j):
+    parts = breakdown(run, j)
+    return parts["compute"] * run["workers"]
 
 
 def summarise(runs, memory_name="memory"):
@@ -203,7 +217,8 @@ def goals(rows):
 def markdown(rows, meta, weights_ok):
     out = [f"Logistic regression, {meta['points']:,} points x {meta['dim']} features "
            f"({meta['mb']:.0f} MB of text), {meta['iterations']} iterations, "
-           f"{meta['workers']} workers, {meta['partitions']} partitions, {meta['cpus']} CPUs.",
+           f"{meta['workers']} workers, {meta['partitions']} partitions, {meta['cpus']} CPUs "
+           f"(load average {meta['load_average'][0]:.1f} when it finished).",
            f"Command: `{meta['command']}`", "",
            "| run | paper's name | startup s | first iteration s | later iterations s (median) "
            "| later / memory |", "|---|---|---:|---:|---:|---:|"]
@@ -343,8 +358,8 @@ def main(argv=None):
                      for r in avail)
     meta = {"points": args.points, "dim": args.dim, "iterations": args.iterations,
             "workers": args.workers, "partitions": partitions, "mb": mb,
-            "cpus": os.cpu_count(), "command": "python -m comparisons.iteration_gap " +
-            " ".join(argv if argv is not None else sys.argv[1:]),
+            "cpus": os.cpu_count(), "load_average": os.getloadavg(), "command": ("python -m comparisons.iteration_gap " +
+            " ".join(argv if argv is not None else sys.argv[1:])).strip(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "iteration_gap.json"), "w") as f:

@@ -20,7 +20,22 @@ from .scheduler import run_job
 from .task import Accumulator, AddingAccumulatorParam, Broadcast
 
 
-class Context:
+class DriverOnly:
+    """What every Context shares: a context manager that stops it, and never pickled
+    into a task (it exists only in the driver)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def __reduce__(self):
+        raise MinimrError("the Context is used inside a function that runs in a task; it "
+                          "exists only in the driver (Spark refuses this too, SPARK-5063)")
+
+
+class Context(DriverOnly):
     """
     >>> with Context(executor="serial", workers=2) as ctx:
     ...     ctx.parallelize(range(10)).sum()
@@ -51,16 +66,6 @@ class Context:
         if not self._stopped:
             self._stopped = True
             self._executor.stop()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def __reduce__(self):
-        raise MinimrError("the Context is used inside a function that runs in a task; it "
-                          "exists only in the driver (Spark refuses this too, SPARK-5063)")
 
     def _new_id(self):
         if self._stopped:
@@ -94,8 +99,7 @@ class Context:
         >>> ctx.parallelize(list(range(5)), 2).glom().collect()
         [[0, 1], [2, 3, 4]]
         """
-        n = self.defaultParallelism if numSlices is None else numSlices
-        _positive(n, "numSlices")
+        n = _positive(self.defaultParallelism if numSlices is None else numSlices, "numSlices")
         if isinstance(c, range):
             return RDD(plan.RangeSource(self._new_id(), c, n), self)
         c = list(c)
@@ -121,10 +125,10 @@ class Context:
     def textFile(self, name, minPartitions=None, use_unicode=True):
         """Lines of text files, split by byte ranges as Hadoop's TextInputFormat does
         (see io.py). `name`: a file, a directory, a glob, or comma-separated paths."""
-        n = self.defaultMinPartitions if minPartitions is None else minPartitions
-        _positive(n, "minPartitions")
+        n = _positive(self.defaultMinPartitions if minPartitions is None else minPartitions,
+                      "minPartitions")
         files = io.expand_paths(name)
-        return RDD(plan.TextFile(self._new_id(), io.get_splits(files, n)), self)
+        return RDD(plan.TextFile(self._new_id(), io.get_splits(files, n), use_unicode), self)
 
     def union(self, rdds):
         rdds = list(rdds)
@@ -156,8 +160,8 @@ class Context:
         """
         if accum_param is None:
             if not isinstance(value, (int, float, complex)):
-                raise MinimrError(f"accumulator: no default AccumulatorParam for "
-                                  f"{type(value).__name__}; pass accum_param")
+                raise TypeError(f"accumulator: no default AccumulatorParam for "
+                                f"{type(value).__name__}; pass accum_param")
             accum_param = AddingAccumulatorParam(type(value)(0))
         acc = Accumulator(self._new_id(), value, accum_param)
         self._accumulators[acc.aid] = acc

@@ -30,6 +30,7 @@ A failed or killed attempt never leaves a visible part file; a failed job leaves
 import glob as _glob
 import gzip
 import os
+import re
 import shutil
 from dataclasses import dataclass
 
@@ -58,20 +59,56 @@ def expand_paths(path: str) -> list[str]:
     if not isinstance(path, str) or not path.strip():
         raise MinimrError(f"textFile: path must be a non-empty string, got {path!r}")
     files = []
-    for part in path.split(","):
+    for part in _split_commas(path):
         part = part.strip()
         if part.startswith("file://"):
             part = part[len("file://"):]
-        matches = sorted(_glob.glob(part)) if _glob.has_magic(part) else [part]
-        if not matches or not all(os.path.exists(m) for m in matches):
+        matches = []
+        for alt in _expand_braces(part):
+            found = sorted(_glob.glob(alt)) if _glob.has_magic(alt) else [alt]
+            matches += [m for m in found if os.path.exists(m) and not _hidden(m)]
+        if not matches:
             raise MinimrError(f"textFile: input path does not exist: {part}")
         for m in matches:
-            if os.path.isdir(m):
-                files += [os.path.join(m, f) for f in sorted(os.listdir(m))
-                          if not f.startswith(("_", ".")) and os.path.isfile(os.path.join(m, f))]
-            else:
+            if not os.path.isdir(m):
                 files.append(m)
+                continue
+            for name in sorted(os.listdir(m)):
+                full = os.path.join(m, name)
+                if _hidden(full):
+                    continue
+                if os.path.isdir(full):
+                    raise MinimrError(f"textFile: {full} is a directory; input directories "
+                                      "are not read recursively (as in Hadoop)")
+                files.append(full)
     return files
+
+
+def _hidden(path):
+    """Hadoop's hiddenFileFilter: names starting with _ or . are not input."""
+    return os.path.basename(os.path.abspath(path)).startswith(("_", "."))
+
+
+def _split_commas(path):
+    """"a,b{c,d}" -> ["a", "b{c,d}"]: commas inside braces are not separators."""
+    parts, depth, cur = [], 0, ""
+    for ch in path:
+        depth += (ch == "{") - (ch == "}")
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return parts + [cur]
+
+
+def _expand_braces(pattern):
+    """Hadoop's glob alternatives: "x/{a,b}.txt" -> ["x/a.txt", "x/b.txt"]."""
+    m = re.search(r"\{([^{}]*)\}", pattern)
+    if not m:
+        return [pattern]
+    return [p for alt in m.group(1).split(",")
+            for p in _expand_braces(pattern[:m.start()] + alt + pattern[m.end():])]
 
 
 def get_splits(files: list[str], min_partitions: int) -> list[FileSplit]:
@@ -116,11 +153,12 @@ def _raw_lines(f, pos: int):
             pos += len(line)
 
 
-def read_split(split: FileSplit):
-    """The lines of one split, decoded as UTF-8, by the LineRecordReader rule above."""
+def read_split(split: FileSplit, use_unicode=True):
+    """The lines of one split, decoded as UTF-8 (or bytes), by the LineRecordReader rule."""
     if split.length < 0:
         with gzip.open(split.path, "rb") as f:
-            yield from _decode(split.path, _raw_lines(f, 0))
+            for start, line in _raw_lines(f, 0):
+                yield _decode_one(split.path, start, line, "uncompressed ") if use_unicode else line
         return
     end = split.start + split.length
     with open(split.path, "rb") as f:
@@ -134,20 +172,15 @@ def read_split(split: FileSplit):
         for start, line in lines:
             if start > end:
                 return
-            yield _decode_one(split.path, start, line)
+            yield _decode_one(split.path, start, line) if use_unicode else line
 
 
-def _decode_one(path, start, line: bytes) -> str:
+def _decode_one(path, start, line: bytes, which="") -> str:
     try:
         return line.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise MinimrError(f"{path}: invalid UTF-8 at byte offset {start + e.start} "
+        raise MinimrError(f"{path}: invalid UTF-8 at {which}byte offset {start + e.start} "
                           f"(line starting at byte {start})") from None
-
-
-def _decode(path, lines):
-    for start, line in lines:
-        yield _decode_one(path, start, line)
 
 
 # ----------------------------------------------------------------------------- output
@@ -188,6 +221,7 @@ def commit_job(path: str):
     """Move every committed task's files into place, then write _SUCCESS (the job's
     commit point) and remove _temporary."""
     tmp = os.path.join(path, "_temporary", "0")
+    os.makedirs(tmp, exist_ok=True)          # a job of no tasks commits an empty output
     for task in sorted(os.listdir(tmp)):
         if task.startswith("task_"):
             for name in os.listdir(os.path.join(tmp, task)):

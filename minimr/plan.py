@@ -53,8 +53,8 @@ class StorageLevel:
     def __str__(self):
         parts = [name for name, on in (("Disk", self.useDisk), ("Memory", self.useMemory),
                                        ("OffHeap", self.useOffHeap)) if on]
-        ser = "Deserialized" if self.deserialized else "Serialized"
-        return f"{' '.join(parts)} {ser} {self.replication}x Replicated"
+        parts.append("Deserialized" if self.deserialized else "Serialized")
+        return f"{' '.join(parts)} {self.replication}x Replicated"
 
 
 StorageLevel.DISK_ONLY = StorageLevel(True, False, False, False)
@@ -134,12 +134,13 @@ class RangeSource(Node):
 class TextFile(Node):
     kind = "HadoopRDD"
 
-    def __init__(self, nid, splits, op="textFile"):
+    def __init__(self, nid, splits, use_unicode=True, op="textFile"):
         super().__init__(nid, len(splits), op=op)
         self.splits = splits                # (P,) io.FileSplit
+        self.use_unicode = use_unicode      # False: lines as bytes
 
     def compute(self, split, env):
-        return read_split(self.splits[split])
+        return read_split(self.splits[split], self.use_unicode)
 
 
 class Pipelined(Node):

@@ -26,12 +26,13 @@ minimr program runs on Spark unchanged.
 [('a', 1), ('b', 3), ('c', 1)]
 """
 
-import bisect
 import copy
 import heapq
 import itertools
 import math
+import numbers
 import operator
+import os
 import random
 import sys
 from collections import defaultdict
@@ -40,7 +41,9 @@ from functools import reduce as _reduce
 from . import io, plan
 from .errors import MinimrError, fail_on_stopiteration
 from .scheduler import run_job
-from .shuffle import Aggregator, HashPartitioner, stable_hash
+from .sampling import Sampler, fraction_for_sample_size
+from .shuffle import Aggregator, HashPartitioner, RangePartitioner, stable_hash
+from .statcounter import StatCounter
 from .task import TaskContext
 
 
@@ -177,7 +180,7 @@ class RDD:
         """
         if fraction < 0:
             raise ValueError(f"Fraction must be nonnegative, got {fraction}")
-        sampler = _Sampler(withReplacement, fraction, seed)
+        sampler = Sampler(withReplacement, fraction, seed)
         return self._pipe(sampler.func, True, "sample")
 
     def zipWithIndex(self):
@@ -223,7 +226,7 @@ class RDD:
         >>> ctx.parallelize(range(6), 3).coalesce(2).glom().collect()
         [[0, 1], [2, 3, 4, 5]]
         """
-        _positive(numPartitions, "numPartitions")
+        numPartitions = _positive(numPartitions, "numPartitions")
         if shuffle:
             def deal(i, it):
                 for pos, x in enumerate(it, i):
@@ -242,8 +245,12 @@ class RDD:
         return self.coalesce(numPartitions, shuffle=True)
 
     # --------------------------------------------------------------- wide: one primitive
-    def _default_reduce_partitions(self):
-        return self.getNumPartitions()
+    def _reduce_partitions(self, numPartitions):
+        """An explicit count must be positive; None means the input's partition count
+        (PySpark's default without spark.default.parallelism), at least 1."""
+        if numPartitions is None:
+            return max(self.getNumPartitions(), 1)
+        return _positive(numPartitions, "numPartitions")
 
     def _shuffle(self, partitioner, aggregator=None, map_side_combine=False, op="partitionBy"):
         """The wide primitive: one ShuffledRDD, records placed by `partitioner`, values of a
@@ -251,7 +258,7 @@ class RDD:
         return self._new(plan.Shuffled, self._node, partitioner, aggregator, map_side_combine,
                          op=op)
 
-    def partitionBy(self, numPartitions, partitionFunc=stable_hash):
+    def partitionBy(self, numPartitions=None, partitionFunc=stable_hash):
         """Place every (key, value) record in partition ``partitionFunc(key) % n``.
         If the data is already placed that way, nothing moves.
 
@@ -261,7 +268,7 @@ class RDD:
         >>> p.partitionBy(2) is p
         True
         """
-        _positive(numPartitions, "numPartitions")
+        numPartitions = self._reduce_partitions(numPartitions)
         partitioner = HashPartitioner(numPartitions, partitionFunc)
         if self.partitioner == partitioner:
             return self
@@ -277,8 +284,7 @@ class RDD:
         >>> sorted(pairs.combineByKey(lambda v: [v], lambda c, v: c + [v], lambda c, d: c + d).collect())
         [('a', [1, 3]), ('b', [2])]
         """
-        n = numPartitions or self._default_reduce_partitions()
-        _positive(n, "numPartitions")
+        n = self._reduce_partitions(numPartitions)
         agg = Aggregator(fail_on_stopiteration(createCombiner), fail_on_stopiteration(mergeValue),
                          fail_on_stopiteration(mergeCombiners))
         partitioner = HashPartitioner(n, partitionFunc)
@@ -318,8 +324,7 @@ class RDD:
         >>> sorted((k, list(v)) for k, v in ctx.parallelize([("a", 1), ("a", 2)]).groupByKey().collect())
         [('a', [1, 2])]
         """
-        n = numPartitions or self._default_reduce_partitions()
-        _positive(n, "numPartitions")
+        n = self._reduce_partitions(numPartitions)
         agg = Aggregator(_new_list, _append, _extend)
         partitioner = HashPartitioner(n, partitionFunc)
         if self.partitioner == partitioner:
@@ -409,8 +414,7 @@ class RDD:
         >>> ctx.parallelize([("b", 1), ("a", 2), ("c", 3)], 2).sortByKey().collect()
         [('a', 2), ('b', 1), ('c', 3)]
         """
-        n = numPartitions or self._default_reduce_partitions()
-        _positive(n, "numPartitions")
+        n = self._reduce_partitions(numPartitions)
 
         def sort_partition(it):
             return iter(sorted(it, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
@@ -438,6 +442,9 @@ class RDD:
     def persist(self, storageLevel=plan.StorageLevel.MEMORY_ONLY):
         """Keep the computed partitions for later jobs. Where, depends on the executor:
         worker RAM (memory), files (disk), a dict (serial). Lazy: kept when first computed."""
+        if self._node.storage not in (None, storageLevel):
+            raise MinimrError(f"cannot change the storage level of {self!r} from "
+                              f"{self._node.storage} to {storageLevel}; unpersist() first")
         self._node.storage = storageLevel
         return self
 
@@ -498,6 +505,8 @@ class RDD:
         >>> ctx.parallelize([5, 1, 4, 2], 2).takeOrdered(2)
         [1, 2]
         """
+        if num < 0:
+            raise ValueError("top N cannot be negative.")
         parts = self._run(lambda it: heapq.nsmallest(num, it, key))
         return heapq.nsmallest(num, itertools.chain.from_iterable(parts), key)
 
@@ -527,7 +536,7 @@ class RDD:
             samples = self.collect()
             rand.shuffle(samples)
             return samples
-        fraction = _fraction_for_sample_size(num, total, withReplacement)
+        fraction = fraction_for_sample_size(num, total, withReplacement)
         samples = self.sample(withReplacement, fraction, seed).collect()
         while len(samples) < num:       # rare: the oversampled fraction fell short
             samples = self.sample(withReplacement, fraction, rand.randint(0, sys.maxsize)).collect()
@@ -580,11 +589,10 @@ class RDD:
         n = partial.getNumPartitions()
         scale = max(math.ceil(n ** (1.0 / depth)), 2)
         while n > scale + n / scale:          # one more level pays for itself
-            n = math.ceil(n / scale)
-            width = n
-            partial = (partial.mapPartitionsWithIndex(lambda i, it: ((i % width, x) for x in it))
-                       .reduceByKey(combOp, width).values())
-        return partial.fold(zeroValue, combOp)
+            n = int(n / scale)
+            partial = (partial.mapPartitionsWithIndex(_keyed_by_index(n))
+                       .reduceByKey(combOp, n).values())
+        return partial.reduce(combOp)
 
     def treeReduce(self, f, depth=2):
         def op(a, b):
@@ -659,7 +667,14 @@ class RDD:
         self._run(lambda it: [f(x) for x in it] and None)
 
     def foreachPartition(self, f):
-        self._run(fail_on_stopiteration(f))
+        f = fail_on_stopiteration(f)
+
+        def run(it):
+            out = f(it)
+            if out is not None and hasattr(out, "__iter__"):
+                for _ in out:           # a generator's body runs only when consumed
+                    pass
+        self._run(run)
 
     def saveAsTextFile(self, path, compressionCodecClass=None):
         """One ``part-NNNNN`` file per partition (``str(record)`` per line) plus
@@ -667,7 +682,7 @@ class RDD:
         partial output. An existing `path` is refused before any work starts."""
         if compressionCodecClass is not None:
             raise MinimrError("saveAsTextFile: compression is not supported by minimr")
-        path = io.os.path.abspath(path)
+        path = os.path.abspath(path)
         io.check_output_dir(path)
 
         def write(it):
@@ -684,8 +699,15 @@ class RDD:
 # -------------------------------------------------------------------------- helpers
 
 def _positive(n, what):
-    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+    """n as an int, if it is a positive integer (numpy ints too); else a MinimrError."""
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
         raise MinimrError(f"{what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _keyed_by_index(width):
+    """(i % width, x) for each x of partition i: bound now, not when a task runs."""
+    return lambda i, it: ((i % width, x) for x in it)
 
 
 class _Empty:
@@ -735,116 +757,3 @@ class ResultIterable:
 
     def __repr__(self):
         return f"ResultIterable({self.data!r})"
-
-
-class RangePartitioner:
-    """key -> the index of its range among sorted sample `bounds` (sortByKey)."""
-
-    def __init__(self, num_partitions, bounds, ascending, keyfunc):
-        self.num_partitions, self.bounds = num_partitions, bounds
-        self.ascending, self.keyfunc = ascending, keyfunc
-
-    def __call__(self, key):
-        p = bisect.bisect_left(self.bounds, self.keyfunc(key))
-        return p if self.ascending else self.num_partitions - 1 - p
-
-
-class _Sampler:
-    """Per-partition random sampling, with PySpark's random stream: Random(seed ^ split),
-    ten warm-up draws, then one uniform draw (or a Poisson count) per record."""
-
-    def __init__(self, with_replacement, fraction, seed=None):
-        self.seed = seed if seed is not None else random.randint(0, sys.maxsize)
-        self.with_replacement, self.fraction = with_replacement, fraction
-
-    def func(self, split, it):
-        rng = random.Random(self.seed ^ split)
-        for _ in range(10):          # the first draws of close seeds are alike
-            rng.randint(0, 1)
-        if not self.with_replacement:
-            return (x for x in it if rng.random() < self.fraction)
-        return (x for x in it for _ in range(_poisson(rng, self.fraction)))
-
-
-def _poisson(rng, mean):
-    """A Poisson(mean) draw: Knuth's product of uniforms, or sums of exponentials."""
-    k = 0
-    if mean < 20.0:
-        limit, p = math.exp(-mean), rng.random()
-        while p > limit:
-            k += 1
-            p *= rng.random()
-    else:
-        p = rng.expovariate(mean)
-        while p < 1.0:
-            k += 1
-            p += rng.expovariate(mean)
-    return k
-
-
-def _fraction_for_sample_size(num, total, with_replacement):
-    """A sampling rate that yields at least `num` records 99.99% of the time (Spark)."""
-    fraction = num / total
-    if with_replacement:
-        return fraction + (9 if num < 12 else 5) * math.sqrt(fraction / total)
-    gamma = -math.log(0.00005) / total
-    return min(1.0, fraction + gamma + math.sqrt(gamma * gamma + 2 * gamma * fraction))
-
-
-class StatCounter:
-    """count, mean, variance, min and max in one pass, mergeable (Chan et al.)."""
-
-    def __init__(self, values=()):
-        self.n, self.mu, self.m2 = 0, 0.0, 0.0
-        self.maxValue, self.minValue = float("-inf"), float("inf")
-        for v in values:
-            self.merge(v)
-
-    def merge(self, value):
-        delta = value - self.mu
-        self.n += 1
-        self.mu += delta / self.n
-        self.m2 += delta * (value - self.mu)
-        self.maxValue, self.minValue = max(self.maxValue, value), min(self.minValue, value)
-        return self
-
-    def mergeStats(self, other):
-        if other.n == 0:
-            return self
-        if self.n == 0:
-            self.n, self.mu, self.m2 = other.n, other.mu, other.m2
-        else:
-            delta = other.mu - self.mu
-            n = self.n + other.n
-            if other.n * 10 < self.n:
-                self.mu += delta * other.n / n
-            elif self.n * 10 < other.n:
-                self.mu = other.mu - delta * self.n / n
-            else:
-                self.mu = (self.mu * self.n + other.mu * other.n) / n
-            self.m2 += other.m2 + delta * delta * self.n * other.n / n
-            self.n = n
-        self.maxValue, self.minValue = max(self.maxValue, other.maxValue), min(self.minValue, other.minValue)
-        return self
-
-    def count(self):
-        return self.n
-
-    def mean(self):
-        return self.mu if self.n else float("nan")
-
-    def sum(self):
-        return self.n * self.mu
-
-    def variance(self):
-        return self.m2 / self.n if self.n else float("nan")
-
-    def sampleVariance(self):
-        return self.m2 / (self.n - 1) if self.n > 1 else float("nan")
-
-    def stdev(self):
-        return math.sqrt(self.variance())
-
-    def __repr__(self):
-        return (f"(count: {self.n}, mean: {self.mean()}, stdev: {self.stdev()}, "
-                f"max: {self.maxValue}, min: {self.minValue})")

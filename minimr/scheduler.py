@@ -11,12 +11,14 @@ in one function), and the retry rule, in one place for every executor.
     run_stage(tasks)   executor.run_tasks(tasks) -> one outcome per task attempt
       TaskResult        done; merge its accumulator updates (successful attempts only)
       TaskFailure       user error: try again, up to ctx.maxFailures attempts of that task
-                        (spark.task.maxFailures); then fail the job with the user's
+                        (spark.task.maxFailures; a MinimrError such as an unpicklable
+                        result is not retried); then fail the job with the user's
                         exception type, the engine context as a note, the remote
                         traceback as __cause__
       fetch failure     a map output is gone: re-run just the missing map tasks, then the
-                        reduce task again (does not count against maxFailures, but at most
-                        MAX_STAGE_ATTEMPTS times, like spark.stage.maxConsecutiveAttempts)
+                        reduce task again (does not count against maxFailures; a stage
+                        gives up after MAX_STAGE_ATTEMPTS fetch failures a task, like
+                        spark.stage.maxConsecutiveAttempts)
 
 The executor decides *where* and *how* tasks run; the scheduler decides *what* runs and
 *when*. The executor interface is small:
@@ -29,7 +31,7 @@ The executor decides *where* and *how* tasks run; the scheduler decides *what* r
 import time
 
 from . import plan
-from .errors import RemoteTraceback
+from .errors import MinimrError, RemoteTraceback
 from .task import Task, TaskFailure
 
 MAX_STAGE_ATTEMPTS = 4
@@ -37,7 +39,11 @@ MAX_STAGE_ATTEMPTS = 4
 
 def run_job(ctx, node, func, partitions=None):
     """Run `func(iterator)` on each listed partition of `node`; return the values."""
+    if ctx._stopped:
+        raise MinimrError("this Context has been stopped; start a new one")
     partitions = list(range(node.num_partitions)) if partitions is None else list(partitions)
+    if not partitions:
+        return []                       # nothing to compute: no job (Spark skips it too)
     job = {"job": len(ctx.jobs), "stages": [], "started": time.time()}
     ctx.jobs.append(job)
     for sh in plan.parent_shuffles(node):
@@ -50,14 +56,11 @@ def run_job(ctx, node, func, partitions=None):
     return [r.value for r in results]
 
 
-def _ensure_shuffle(ctx, job, sh, attempts=0):
+def _ensure_shuffle(ctx, job, sh):
     """Make every map output of shuffle `sh` available, running only what is missing."""
     missing = ctx._executor.missing_outputs(sh)
     if not missing:
         return
-    if attempts >= MAX_STAGE_ATTEMPTS:
-        raise RuntimeError(f"shuffle {sh.shuffle_id}: map outputs still missing after "
-                           f"{attempts} stage attempts")
     for parent in plan.parent_shuffles(sh.parent):
         _ensure_shuffle(ctx, job, parent)
     stage_id = ctx._new_stage_id()
@@ -88,17 +91,23 @@ def _run_stage(ctx, job, tasks, kind):
                 continue
             if out.fetch_failed is not None:
                 fetch_rounds += 1
-                if fetch_rounds > MAX_STAGE_ATTEMPTS * len(tasks):
+                if fetch_rounds > MAX_STAGE_ATTEMPTS * len(tasks):   # outputs keep vanishing
                     raise_task_failure(task, out)
                 _ensure_shuffle(ctx, job, _find_shuffle(task.node, out.fetch_failed.shuffle_id))
                 retry.append(_again(task, same_attempt=True))
-            elif task.attempt + 1 < ctx.maxFailures:
+            elif task.attempt + 1 < ctx.maxFailures and not _deterministic(out):
                 retry.append(_again(task))
             else:
                 raise_task_failure(task, out)
         pending = retry
     stage["wall_seconds"] = time.perf_counter() - start
     return [results[t.partition] for t in tasks]
+
+
+def _deterministic(failure):
+    """minimr's own refusals inside a task (an unpicklable result, invalid UTF-8 input)
+    would fail the same way again; a lost worker or a user's exception might not."""
+    return isinstance(failure.exception, MinimrError) and not failure.worker_lost
 
 
 def _again(task, same_attempt=False):
@@ -117,7 +126,7 @@ def raise_task_failure(task, failure: TaskFailure):
     """Raise the user's exception as the driver sees it: same type, engine context in a
     note ("stage 1, partition 3, attempt 4 of 4"), remote traceback as __cause__."""
     exc = failure.exception
-    where = f"minimr: task failed in {task.describe()}"
+    where = f"minimr: {task.describe()} failed"
     if failure.worker_lost:
         where += " (its worker process died)"
     if exc is None:

@@ -17,6 +17,7 @@ uses `stable_hash`, never builtin ``hash()`` of a string (randomised per process
 unless PYTHONHASHSEED is set). It agrees with ``==``: 1, 1.0 and True are one key.
 """
 
+import bisect
 import zlib
 from dataclasses import dataclass
 from typing import Callable
@@ -49,7 +50,11 @@ def stable_hash(x) -> int:
         return h ^ len(x)
     if isinstance(x, frozenset):
         return sum(stable_hash(i) for i in x) & _MASK       # order-free, like the set
-    return hash(x)      # ints, floats, bools, Decimal...: deterministic across processes
+    # ints, floats, bools, Decimal: deterministic everywhere. Other types (dates, enums,
+    # user classes) may salt hash() per process: worker processes therefore all run
+    # with one PYTHONHASHSEED, so they agree with each other (the driver, started
+    # without it, may not: only lookup() hashes keys there).
+    return hash(x)
 
 
 class HashPartitioner:
@@ -76,6 +81,18 @@ class HashPartitioner:
 
     def __repr__(self):
         return f"HashPartitioner({self.num_partitions}, {getattr(self.partition_func, '__name__', '?')})"
+
+
+class RangePartitioner:
+    """key -> the index of its range among sorted sample `bounds` (sortByKey)."""
+
+    def __init__(self, num_partitions, bounds, ascending, keyfunc):
+        self.num_partitions, self.bounds = num_partitions, bounds
+        self.ascending, self.keyfunc = ascending, keyfunc
+
+    def __call__(self, key):
+        p = bisect.bisect_left(self.bounds, self.keyfunc(key))
+        return p if self.ascending else self.num_partitions - 1 - p
 
 
 @dataclass

@@ -57,12 +57,14 @@ class Task:
     num_attempts: int = 1                  # maxFailures, for messages
 
     def __repr__(self):
-        kind = f"map task for shuffle {self.shuffle.shuffle_id}" if self.shuffle else "result task"
-        return f"<Task {self.describe()}: {kind}>"
+        return f"<Task: {self.describe()}>"
 
     def describe(self):
-        return (f"stage {self.stage_id}, partition {self.partition}, attempt {self.attempt + 1} "
-                f"of {self.num_attempts}")
+        """ "map task (reduceByKey) in stage 2, partition 1, attempt 4 of 4" """
+        kind = (f"map task ({self.shuffle.op})" if self.shuffle is not None
+                else f"result task ({self.node.op})")
+        return (f"{kind} in stage {self.stage_id}, partition {self.partition}, "
+                f"attempt {self.attempt + 1} of {self.num_attempts}")
 
 
 @dataclass
@@ -197,7 +199,7 @@ class Broadcast:
     def value(self):
         if self._registry is not None:
             if self.id not in self._registry:
-                raise ValueError(f"broadcast {self.id} was destroyed")
+                raise ValueError(f"broadcast {self.id} was used after it was destroyed")
             return self._registry[self.id]
         env = current_env()
         if env is None:

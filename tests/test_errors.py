@@ -1,6 +1,7 @@
 """minimr's own guarantees about errors, laziness and retries (run on every minimr
 executor; the spark executor keeps Spark's behaviour and skips them)."""
 
+import operator
 import os
 
 import pytest
@@ -150,3 +151,50 @@ def test_missing_java_is_one_clear_message(tmp_path):
     env["MINIMR_SKIP_SPARK"] = "1"
     out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=100)
     assert out.returncode == 0 and "skipped" in out.stdout
+
+
+def test_broadcast_changed_in_a_task_does_not_reach_the_driver(ctx):
+    b = ctx.broadcast([1])
+    assert ctx.parallelize(range(4), 2).map(lambda x: b.value.append(x) or 0).count() == 4
+    assert b.value == [1]
+
+
+def test_numpy_integer_counts_accepted_and_zero_refused(ctx):
+    import numpy as np
+    assert ctx.parallelize(range(6), np.int64(3)).getNumPartitions() == 3
+    assert ctx.parallelize([(1, 1)], 2).reduceByKey(operator.add, np.int32(4)).getNumPartitions() == 4
+    for call in (lambda r: r.reduceByKey(operator.add, 0), lambda r: r.groupByKey(0),
+                 lambda r: r.partitionBy(0), lambda r: r.sortByKey(numPartitions=0)):
+        with pytest.raises(MinimrError, match="numPartitions"):
+            call(ctx.parallelize([(1, 1)], 2))
+
+
+def test_storage_level_cannot_change_silently(ctx):
+    from minimr import StorageLevel
+    rdd = ctx.parallelize([1]).cache()
+    assert rdd.persist(StorageLevel.MEMORY_ONLY) is rdd
+    with pytest.raises(MinimrError, match="cannot change the storage level"):
+        rdd.persist(StorageLevel.DISK_ONLY)
+    rdd.unpersist()
+
+
+def test_unpicklable_result_fails_once_not_max_failures_times(ctx, tmp_path):
+    import threading
+    log = tmp_path / "attempts"
+
+    def lock_result(it):
+        with open(log, "a") as f:
+            f.write("attempt\n")
+        return [threading.Lock()]
+    with pytest.raises(Exception, match="(?i)pickle"):
+        ctx.parallelize([1], 1).mapPartitions(lock_result).collect()
+    assert log.read_text().count("attempt") == 1      # deterministic: not retried
+
+
+def test_stopped_context_refuses_actions():
+    import minimr
+    c = minimr.Context()
+    rdd = c.parallelize([1, 2])
+    c.stop()
+    with pytest.raises(MinimrError, match="stopped"):
+        rdd.count()

@@ -433,3 +433,49 @@ def test_rereading_a_shuffle_sees_the_same_data(ctx):
     first = sorted((k, sorted(v)) for k, v in grouped.collect())
     assert first == sorted((k, sorted(v)) for k, v in grouped.collect())
     assert first == [("a", [1, 1, 2, 2]), ("b", [3, 3])]
+
+
+def test_wide_operations_on_no_partitions_are_empty(ctx, tmp_path):
+    empty = ctx.emptyRDD()
+    assert empty.getNumPartitions() == 0
+    assert empty.map(lambda x: (x, 1)).reduceByKey(operator.add).collect() == []
+    assert empty.distinct().collect() == [] and empty.groupByKey().collect() == []
+    assert empty.sortBy(lambda x: x).collect() == [] and empty.join(empty).collect() == []
+    (tmp_path / "empty.txt").write_text("")
+    words = ctx.textFile(str(tmp_path / "empty.txt")).flatMap(str.split)
+    assert words.map(lambda w: (w, 1)).reduceByKey(operator.add).collect() == []
+    out = tmp_path / "out"
+    empty.saveAsTextFile(str(out))
+    # nothing but _SUCCESS (Hadoop's local file system adds hidden .crc files)
+    assert [n for n in os.listdir(out) if not n.startswith(".")] == ["_SUCCESS"]
+
+
+def test_tree_aggregate_counts_zero_per_partition_like_pyspark(ctx):
+    # zeroValue once per partition, then the partition results reduced (PySpark: 8)
+    assert ctx.parallelize([1, 2, 3], 2).treeAggregate(1, operator.add, operator.add) == 8
+
+
+def test_foreach_partition_runs_a_generator(ctx):
+    acc = ctx.accumulator(0)
+
+    def add_all(it):
+        for x in it:
+            acc.add(x)
+            yield x
+    ctx.parallelize([1, 2, 3], 2).foreachPartition(add_all)
+    assert acc.value == 6
+
+
+def test_text_file_bytes_braces_and_hidden_files(ctx, tmp_path):
+    (tmp_path / "a.txt").write_text("a\n")
+    (tmp_path / "b.txt").write_text("b\n")
+    (tmp_path / "_c.txt").write_text("hidden\n")
+    assert ctx.textFile(str(tmp_path / "a.txt"), use_unicode=False).collect() == [b"a"]
+    assert sorted(ctx.textFile(str(tmp_path / "*.txt")).collect()) == ["a", "b"]
+    assert sorted(ctx.textFile(str(tmp_path / "{a,b}.txt")).collect()) == ["a", "b"]
+
+
+def test_stats_like_pyspark(ctx):
+    s = ctx.parallelize([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 3).stats()
+    assert (s.count(), s.mean(), s.stdev(), s.min(), s.max()) == (8, 5.0, 2.0, 2.0, 9.0)
+    assert ctx.parallelize([], 2).mean() == 0.0

@@ -113,7 +113,9 @@ class MemoryExecutor:
     # ------------------------------------------------------------------ processes
     def _spawn(self, slot):
         ours, theirs = socket.socketpair()
-        env = dict(os.environ)
+        # one hash seed for all workers: keys whose hash() is salted per process (dates,
+        # enums, objects hashing their str fields) must land in one partition everywhere
+        env = dict(os.environ, PYTHONHASHSEED=os.environ.get("PYTHONHASHSEED", "0"))
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")     # one core per worker: no BLAS thread pools
         proc = subprocess.Popen(

@@ -25,7 +25,8 @@ class SerialEnv:
     def __init__(self, broadcasts):
         self.cache = {}            # (rdd_id, split) -> list of records
         self.shuffles = {}         # (shuffle_id, map_id) -> (R,) lists of (key, value)
-        self.broadcasts = broadcasts
+        self.broadcasts = broadcasts       # the driver's {id: value}
+        self.broadcast_copies = {}         # id -> this "worker's" unpickled copy
 
     def cache_get(self, rdd_id, split):
         return self.cache.get((rdd_id, split))
@@ -47,7 +48,13 @@ class SerialEnv:
             yield from pickle.loads(buckets[reduce_id])
 
     def broadcast_value(self, bid):
-        return self.broadcasts[bid]
+        # the task's own copy, made once, as a worker gets one: a change to it in a task
+        # must not reach the driver's value (nor the driver's later changes the tasks)
+        if bid not in self.broadcast_copies:
+            if bid not in self.broadcasts:
+                raise ValueError(f"broadcast {bid} was used after it was destroyed")
+            self.broadcast_copies[bid] = pickle.loads(dumps(self.broadcasts[bid]))
+        return self.broadcast_copies[bid]
 
 
 class SerialExecutor:

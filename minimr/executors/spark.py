@@ -22,8 +22,8 @@ only one it started, and a `jobs` list shaped like minimr's (job -> stages with
 task counts and timers) so the comparison studies read both the same way.
 
 What differs is Spark's behaviour, kept on purpose (tests marked minimr_only skip
-here): a user error fails the job as a PythonException rather than the user's own
-exception type, local[N] retries a task only when F in local[N,F] says so (we start
+here): a user error fails the job as py4j's Py4JJavaError (its text holds the
+worker's Python traceback) rather than as the user's own exception type, local[N] retries a task only when F in local[N,F] says so (we start
 local[N,maxFailures]), and driver-side hashing of str keys needs the driver itself
 started with PYTHONHASHSEED=0 (checked, with a warning). persist() accepts minimr's
 StorageLevel as well as PySpark's (translated field by field).
@@ -40,6 +40,7 @@ import subprocess
 import sys
 import warnings
 
+from ..context import DriverOnly
 from ..errors import MinimrError
 
 _SETTINGS = {                                    # applied when we start the SparkContext
@@ -80,7 +81,7 @@ def storage_level(level):
                       level.replication)
 
 
-class SparkBackedContext:
+class SparkBackedContext(DriverOnly):
     """A minimr Context whose datasets are real PySpark RDDs.
 
     >>> ctx = Context(executor="spark", workers=2)              # doctest: +SKIP
@@ -127,16 +128,6 @@ class SparkBackedContext:
             self._stopped = True
             if self._owns:
                 self.sc.stop()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def __reduce__(self):
-        raise MinimrError("the Context is used inside a function that runs in a task; it "
-                          "exists only in the driver (Spark refuses this too, SPARK-5063)")
 
     def _live(self):
         if self._stopped:
