@@ -123,6 +123,25 @@ def columns(path):
     raise ValueError(f"bad input: {path}: no data lines")
 
 
+def numeric_rows(path, numbered_lines, width, first):
+    """(line, index) pairs -> (values, where) for every non-blank line, which must hold
+    `width` numbers (`first`, then the features); else a ValueError naming file and line."""
+    for line, index in numbered_lines:
+        fields = line.split()
+        if not fields:
+            continue
+        where = f"{path}, line {index + 1}"
+        if len(fields) != width:
+            raise ValueError(f"bad input: {where}: expected {width} columns ({first} and "
+                             f"{width - 1} features), got {len(fields)}")
+        try:
+            values = [float(x) for x in fields]
+        except ValueError:
+            raise ValueError(f"bad input: {where}: not a number in {line.strip()[:60]!r}") \
+                from None
+        yield values, where, index
+
+
 def numbered_lines(path):
     """(line, index) pairs of a local file, as textFile(path).zipWithIndex() gives them."""
     with open(path, "rb") as f:

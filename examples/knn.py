@@ -37,21 +37,9 @@ def parse_block(path, numbered_lines, width):
     """(line, index) pairs -> labels (n,), points (n, d), line numbers (n,).
     Blank lines are skipped; any other line must have `width` numbers."""
     labels, points, numbers = [], [], []
-    for line, index in numbered_lines:
-        fields = line.split()
-        if not fields:
-            continue
-        where = f"{path}, line {index + 1}"
-        if len(fields) != width:
-            raise ValueError(f"bad input: {where}: expected {width} columns (a label and "
-                             f"{width - 1} features), got {len(fields)}")
-        try:
-            values = [float(x) for x in fields]
-        except ValueError:
-            raise ValueError(f"bad input: {where}: not a number in {line.strip()[:60]!r}") \
-                from None
+    for values, where, index in common.numeric_rows(path, numbered_lines, width, "a label"):
         if not values[0].is_integer():
-            raise ValueError(f"bad input: {where}: label {fields[0]!r} is not an integer")
+            raise ValueError(f"bad input: {where}: label '{values[0]:g}' is not an integer")
         labels.append(int(values[0]))
         points.append(values[1:])
         numbers.append(index + 1)

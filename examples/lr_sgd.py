@@ -41,21 +41,9 @@ def parse_block(path, numbered_lines, width, intercept):
     """(line, index) pairs -> X (n, d [+1]), y (n,). Blank lines are skipped; any other
     line must have `width` numbers and y must be 0 or 1."""
     rows = []
-    for line, index in numbered_lines:
-        fields = line.split()
-        if not fields:
-            continue
-        where = f"{path}, line {index + 1}"
-        if len(fields) != width:
-            raise ValueError(f"bad input: {where}: expected {width} columns (y and "
-                             f"{width - 1} features), got {len(fields)}")
-        try:
-            values = [float(x) for x in fields]
-        except ValueError:
-            raise ValueError(f"bad input: {where}: not a number in {line.strip()[:60]!r}") \
-                from None
+    for values, where, _ in common.numeric_rows(path, numbered_lines, width, "y"):
         if values[0] not in (0.0, 1.0):
-            raise ValueError(f"bad input: {where}: y must be 0 or 1, got {fields[0]!r}")
+            raise ValueError(f"bad input: {where}: y must be 0 or 1, got '{values[0]:g}'")
         rows.append(values)
     data = np.array(rows, dtype=np.float64).reshape(len(rows), width)
     x, y = data[:, 1:], data[:, 0]

@@ -19,6 +19,12 @@ Two primitives carry every operation, as in PySpark's rdd.py:
 Names and semantics follow PySpark (``numSlices``, ``preservesPartitioning`` ...), so a
 minimr program runs on Spark unchanged.
 
+User functions are applied inside generator expressions, never builtin ``map``/``filter``:
+a StopIteration escaping a user function would end a builtin's iteration silently (rows
+lost), while a generator turns it into a RuntimeError (PEP 479). Functions called once a
+partition (mapPartitions, actions) get an explicit guard; run_task turns a StopIteration
+from anywhere else (an aggregator, reduce) into an error as well.
+
 >>> from minimr import Context
 >>> with Context() as ctx:
 ...     words = ctx.parallelize(["a b", "b c", "b"], 2).flatMap(str.split)
@@ -119,16 +125,14 @@ class RDD:
         >>> ctx.parallelize([1, 2, 3]).map(lambda x: x * 10).collect()
         [10, 20, 30]
         """
-        f = fail_on_stopiteration(f)
-        return self._pipe(lambda _, it: map(f, it), preservesPartitioning, "map")
+        return self._pipe(lambda _, it: (f(x) for x in it), preservesPartitioning, "map")
 
     def flatMap(self, f, preservesPartitioning=False):
         """
         >>> ctx.parallelize(["a b", "c"]).flatMap(str.split).collect()
         ['a', 'b', 'c']
         """
-        f = fail_on_stopiteration(f)
-        return self._pipe(lambda _, it: itertools.chain.from_iterable(map(f, it)),
+        return self._pipe(lambda _, it: (y for x in it for y in f(x)),
                           preservesPartitioning, "flatMap")
 
     def filter(self, f):
@@ -136,8 +140,7 @@ class RDD:
         >>> ctx.parallelize(range(6)).filter(lambda x: x % 2).collect()
         [1, 3, 5]
         """
-        f = fail_on_stopiteration(f)
-        return self._pipe(lambda _, it: filter(f, it), True, "filter")
+        return self._pipe(lambda _, it: (x for x in it if f(x)), True, "filter")
 
     def glom(self):
         """Each partition as one list.
@@ -148,7 +151,6 @@ class RDD:
         return self._pipe(lambda _, it: [list(it)], False, "glom")
 
     def keyBy(self, f):
-        f = fail_on_stopiteration(f)
         return self._pipe(lambda _, it: ((f(x), x) for x in it), False, "keyBy")
 
     def keys(self):
@@ -163,11 +165,9 @@ class RDD:
         >>> ctx.parallelize([("a", 1)]).mapValues(lambda v: v + 1).collect()
         [('a', 2)]
         """
-        f = fail_on_stopiteration(f)
         return self._pipe(lambda _, it: ((k, f(v)) for k, v in it), True, "mapValues")
 
     def flatMapValues(self, f):
-        f = fail_on_stopiteration(f)
         return self._pipe(lambda _, it: ((k, x) for k, v in it for x in f(v)), True,
                           "flatMapValues")
 
@@ -285,8 +285,7 @@ class RDD:
         [('a', [1, 3]), ('b', [2])]
         """
         n = self._reduce_partitions(numPartitions)
-        agg = Aggregator(fail_on_stopiteration(createCombiner), fail_on_stopiteration(mergeValue),
-                         fail_on_stopiteration(mergeCombiners))
+        agg = Aggregator(createCombiner, mergeValue, mergeCombiners)
         partitioner = HashPartitioner(n, partitionFunc)
         if self.partitioner == partitioner:
             # already placed by key: every key's records are in one partition, no shuffle

@@ -106,7 +106,9 @@ class Aggregator:
 
 def bucketize(records, partitioner, num_partitions: int, aggregator=None, map_side_combine=False):
     """Map side: split a partition's (key, value) records into one list per reduce
-    partition, combining values of equal keys in place when asked (the combiner).
+    partition. With a map-side combine (Hadoop's combiner), equal keys are folded first,
+    in one dict for the whole partition, so only the distinct keys are hashed and moved
+    (PySpark's combineLocally, then partitionBy).
 
     >>> bucketize([("a", 1), ("b", 1), ("a", 1)], HashPartitioner(1), 1,
     ...           Aggregator(lambda v: v, lambda c, v: c + v, lambda c, d: c + d), True)
@@ -114,15 +116,12 @@ def bucketize(records, partitioner, num_partitions: int, aggregator=None, map_si
     """
     if aggregator is not None and map_side_combine:
         create, merge = aggregator.create_combiner, aggregator.merge_value
-        combined = [{} for _ in range(num_partitions)]   # (R,) dicts: key -> combiner
-        for kv in records:
-            k, v = kv
-            d = combined[partitioner(k)]
-            d[k] = merge(d[k], v) if k in d else create(v)
-        return [list(d.items()) for d in combined]
+        combined = {}                                   # key -> combiner
+        for k, v in records:
+            combined[k] = merge(combined[k], v) if k in combined else create(v)
+        records = combined.items()
     buckets = [[] for _ in range(num_partitions)]        # (R,) lists of (key, value)
-    for kv in records:
-        k, v = kv
+    for k, v in records:
         buckets[partitioner(k)].append((k, v))
     return buckets
 

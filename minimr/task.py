@@ -136,6 +136,11 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
         return TaskResult(value, updates, metrics)
     except FetchFailed as ff:
         return TaskFailure(ff, traceback.format_exc(), fetch_failed=ff)
+    except StopIteration as stop:          # from a user function: never "the data ended"
+        err = RuntimeError("a user function raised StopIteration; minimr stops here rather "
+                           "than lose rows silently")
+        err.__cause__ = stop
+        return TaskFailure(err, traceback.format_exc())
     except Exception as exc:
         return TaskFailure(exc, traceback.format_exc())
     finally:
