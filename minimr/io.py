@@ -134,53 +134,71 @@ def get_splits(files: list[str], min_partitions: int) -> list[FileSplit]:
     return splits
 
 
-def _raw_lines(f, pos: int):
-    """Yield (start offset, line bytes without terminator) from the file object's
-    current position ``pos``, splitting on \\n, \\r\\n and \\r."""
+def _line_chunks(f, pos: int):
+    """Yield (offset of the first line, [lines, each with its terminator]) for runs of
+    whole lines from the file object, which is at offset `pos`. Lines end at \n, \r\n
+    or \r (exactly what bytes.splitlines splits on). Whole chunks, not single lines, so
+    that decoding is one list comprehension a chunk (a speed choice; the rule is the same)."""
     carry = b""
     while True:
         chunk = f.read(CHUNK)
         buf = carry + chunk
         if not chunk:                       # end of file: what is left is the last line
             if buf:
-                yield pos, buf.rstrip(b"\r\n")
+                yield pos, [buf]
             return
         # keep an incomplete last line (or a lone \r that a \n may follow) for the next chunk
         cut = max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
         carry = buf[cut:]
-        for line in buf[:cut].splitlines(keepends=True):   # bytes.splitlines: \n, \r\n, \r only
-            yield pos, line.rstrip(b"\r\n")
-            pos += len(line)
+        if cut:
+            yield pos, buf[:cut].splitlines(keepends=True)
+            pos += cut
 
 
 def read_split(split: FileSplit, use_unicode=True):
-    """The lines of one split, decoded as UTF-8 (or bytes), by the LineRecordReader rule."""
+    """The lines of one split, decoded as UTF-8 (or bytes), by the LineRecordReader rule:
+    skip the line we start inside (unless at byte 0), then read every line that *starts*
+    at or before the split's end."""
     if split.length < 0:
         with gzip.open(split.path, "rb") as f:
-            for start, line in _raw_lines(f, 0):
-                yield _decode_one(split.path, start, line, "uncompressed ") if use_unicode else line
+            for pos, lines in _line_chunks(f, 0):
+                yield from _decoded(split.path, pos, lines, use_unicode, "uncompressed ")
         return
     end = split.start + split.length
     with open(split.path, "rb") as f:
         f.seek(split.start)
-        lines = _raw_lines(f, split.start)
-        if split.start != 0 and next(lines, None) is None:
-            # skipped up to and past the first terminator: the previous split owns that
-            # line. (Cut between \r and \n, the "\n" reads as one empty line: Hadoop
-            # consumes one terminator there too.)
-            return
-        for start, line in lines:
-            if start > end:
+        skip = split.start != 0     # the previous split owns the line we start in (even
+        for pos, lines in _line_chunks(f, split.start):   # a "\n" left of a cut \r\n)
+            if skip:
+                pos, lines, skip = pos + len(lines[0]), lines[1:], False
+            last_start = pos + sum(map(len, lines)) - (len(lines[-1]) if lines else 0)
+            if last_start > end:            # the split ends in this chunk: count its lines
+                n, p = 0, pos
+                while p <= end:
+                    p += len(lines[n])
+                    n += 1
+                yield from _decoded(split.path, pos, lines[:n], use_unicode)
                 return
-            yield _decode_one(split.path, start, line) if use_unicode else line
+            yield from _decoded(split.path, pos, lines, use_unicode)
 
 
-def _decode_one(path, start, line: bytes, which="") -> str:
+def _decoded(path, pos, lines, use_unicode, which=""):
+    """Lines without terminators, as str (UTF-8) or bytes. Invalid UTF-8 names the file
+    and the byte offset."""
+    stripped = [line.rstrip(b"\r\n") for line in lines]
+    if not use_unicode:
+        return stripped
     try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise MinimrError(f"{path}: invalid UTF-8 at {which}byte offset {start + e.start} "
-                          f"(line starting at byte {start})") from None
+        return [line.decode("utf-8") for line in stripped]
+    except UnicodeDecodeError:
+        for line, text in zip(lines, stripped):
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise MinimrError(f"{path}: invalid UTF-8 at {which}byte offset {pos + e.start} "
+                                  f"(line starting at byte {pos})") from None
+            pos += len(line)
+        raise
 
 
 # ----------------------------------------------------------------------------- output
