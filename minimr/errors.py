@@ -36,21 +36,3 @@ class FetchFailed(Exception):
 
     def __str__(self):
         return f"shuffle {self.shuffle_id}: map output {self.map_id} unavailable ({self.why})"
-
-
-def fail_on_stopiteration(f):
-    """Wrap a user function so a StopIteration it raises becomes an error.
-
-    Without this, a StopIteration escaping a function called inside a generator or
-    ``map()`` would end the partition early and silently drop rows (PySpark guards
-    the same way)."""
-
-    def guarded(*args, **kwargs):
-        try:
-            return f(*args, **kwargs)
-        except StopIteration as exc:
-            raise RuntimeError("user function raised StopIteration; rows would have "
-                               "been lost silently, so minimr stops here") from exc
-
-    guarded.__wrapped__ = f
-    return guarded

@@ -21,9 +21,9 @@ minimr program runs on Spark unchanged.
 
 User functions are applied inside generator expressions, never builtin ``map``/``filter``:
 a StopIteration escaping a user function would end a builtin's iteration silently (rows
-lost), while a generator turns it into a RuntimeError (PEP 479). Functions called once a
-partition (mapPartitions, actions) get an explicit guard; run_task turns a StopIteration
-from anywhere else (an aggregator, reduce) into an error as well.
+lost), while a generator turns it into a RuntimeError (PEP 479). Anywhere else (an
+aggregator, reduce, an action's function) it propagates as an exception, and run_task
+turns it into a RuntimeError: one mechanism, no wrapper around each user function.
 
 >>> from minimr import Context
 >>> with Context() as ctx:
@@ -45,7 +45,7 @@ from collections import defaultdict
 from functools import reduce as _reduce
 
 from . import io, plan
-from .errors import MinimrError, fail_on_stopiteration
+from .errors import MinimrError
 from .scheduler import run_job
 from .sampling import Sampler, fraction_for_sample_size
 from .shuffle import Aggregator, HashPartitioner, RangePartitioner, stable_hash
@@ -114,10 +114,9 @@ class RDD:
         >>> ctx.parallelize([1, 2, 3, 4], 2).mapPartitionsWithIndex(lambda i, it: [(i, sum(it))]).collect()
         [(0, 3), (1, 7)]
         """
-        return self._pipe(fail_on_stopiteration(f), preservesPartitioning, "mapPartitionsWithIndex")
+        return self._pipe(f, preservesPartitioning, "mapPartitionsWithIndex")
 
     def mapPartitions(self, f, preservesPartitioning=False):
-        f = fail_on_stopiteration(f)
         return self._pipe(lambda _, it: f(it), preservesPartitioning, "mapPartitions")
 
     def map(self, f, preservesPartitioning=False):
@@ -458,7 +457,7 @@ class RDD:
     # ---------------------------------------------------------------------- actions
     def _run(self, func, partitions=None):
         """One value per partition: the action's per-partition part, run as tasks."""
-        return run_job(self.ctx, self._node, fail_on_stopiteration(func), partitions)
+        return run_job(self.ctx, self._node, func, partitions)
 
     def collect(self):
         return [x for part in self._run(list) for x in part]
@@ -547,7 +546,6 @@ class RDD:
         >>> ctx.parallelize(range(5), 2).reduce(operator.add)
         10
         """
-        f = fail_on_stopiteration(f)
         parts = [v for v in self._run(lambda it: _reduce_part(f, it)) if v is not EMPTY]
         if not parts:
             raise ValueError("Can not reduce() empty RDD")
@@ -560,7 +558,6 @@ class RDD:
         >>> ctx.parallelize([1, 2, 3], 2).fold(0, operator.add)
         6
         """
-        op = fail_on_stopiteration(op)
         return _reduce(op, self._run(lambda it: _reduce(op, it, zeroValue)), zeroValue)
 
     def aggregate(self, zeroValue, seqOp, combOp):
@@ -568,7 +565,6 @@ class RDD:
         >>> ctx.parallelize([1, 2, 3], 2).aggregate((0, 0), lambda a, x: (a[0] + x, a[1] + 1), lambda a, b: (a[0] + b[0], a[1] + b[1]))
         (6, 3)
         """
-        seqOp, combOp = fail_on_stopiteration(seqOp), fail_on_stopiteration(combOp)
         parts = self._run(lambda it: _reduce(seqOp, it, copy.deepcopy(zeroValue)))
         return _reduce(combOp, parts, zeroValue)
 
@@ -583,7 +579,6 @@ class RDD:
             raise ValueError(f"Depth cannot be smaller than 1 but got depth = {depth}.")
         if self.getNumPartitions() == 0:
             return zeroValue
-        seqOp, combOp = fail_on_stopiteration(seqOp), fail_on_stopiteration(combOp)
         partial = self.mapPartitions(lambda it: [_reduce(seqOp, it, copy.deepcopy(zeroValue))])
         n = partial.getNumPartitions()
         scale = max(math.ceil(n ** (1.0 / depth)), 2)
@@ -662,11 +657,9 @@ class RDD:
         return values.collect()
 
     def foreach(self, f):
-        f = fail_on_stopiteration(f)
         self._run(lambda it: [f(x) for x in it] and None)
 
     def foreachPartition(self, f):
-        f = fail_on_stopiteration(f)
 
         def run(it):
             out = f(it)
