@@ -76,7 +76,7 @@ def run(path, buffer_mb, workers, tmp):
         start = time.perf_counter()
         total, distinct = wordcount(ctx, path)
         seconds = time.perf_counter() - start
-        counters = ctx._executor.counters(job=-2)          # the job that ran the shuffle
+        counters = ctx.counters(job=-2)          # the job that ran the shuffle
         workers_rss = [(w["pid"], peak_rss_mb(w["pid"])) for w in ctx.status()["workers"]]
         cpu = sum(cpu_seconds(w["pid"]) for w in ctx.status()["workers"])
         maps = [s for s in ctx.jobs[-2]["stages"] if s["kind"].startswith("map")]

@@ -6,24 +6,61 @@
     ctx.broadcast(value), ctx.accumulator(0)
     ctx.stop()   (or use it as a context manager)
 
-It owns the executor, the id counters, the registries of broadcast values and
-accumulators, and a record of every job run (``ctx.jobs``: stages, tasks, seconds).
+It owns the executor (executors/__init__.py picks it by name), the id counters, the
+registries of broadcast values and accumulators, and a record of every job run
+(``ctx.jobs``: stages, tasks, seconds; ``ctx.counters()`` sums one job's counters).
+
+On executor="spark" the datasets come from PySpark itself: the methods marked
+@_or_pyspark hand the call to the executor's SparkContext, which returns real PySpark
+RDDs, so everything after them is Spark's.
 """
 
+import functools
 import itertools
+from collections import Counter
 
-from . import io, plan
+from . import io, pickling, plan
 from .errors import MinimrError
 from .executors import make_executor
-from .rdd import RDD, _positive
+from .errors import positive
+from .rdd import RDD
 from .scheduler import run_job
-from .task import Accumulator, AddingAccumulatorParam, Broadcast
+from .shared import Accumulator, AddingAccumulatorParam, Broadcast
 
 
-class DriverOnly:
-    """What every Context shares: a context manager that stops it, and never pickled
-    into a task (it exists only in the driver)."""
+def _or_pyspark(method):
+    """On executor="spark", PySpark's SparkContext answers this call instead."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        if self._stopped:
+            raise MinimrError("this Context has been stopped")
+        if self.sc is not None:
+            return getattr(self.sc, method.__name__)(*args, **kwargs)
+        return method(self, *args, **kwargs)
+    return call
 
+
+class Context:
+    """
+    >>> with Context(executor="serial", workers=2) as ctx:
+    ...     ctx.parallelize(range(10)).sum()
+    45
+    """
+
+    def __init__(self, executor="serial", workers=None, maxFailures=4, **options):
+        if workers is not None:
+            positive(workers, "workers")
+        positive(maxFailures, "maxFailures")
+        self.executor_name, self.workers, self.maxFailures = executor, workers, maxFailures
+        self._ids = itertools.count()
+        self._stage_ids = itertools.count()
+        self._broadcasts = {}        # id -> pickled value (the driver's snapshot)
+        self._accumulators = {}      # id -> Accumulator (the driver's)
+        self._jobs = []              # one dict per job: stages, tasks, seconds (metrics)
+        self._stopped = False
+        self._executor = make_executor(executor, self, **options)
+
+    # -------------------------------------------------------------------- lifecycle
     def __enter__(self):
         return self
 
@@ -34,34 +71,6 @@ class DriverOnly:
         raise MinimrError("the Context is used inside a function that runs in a task; it "
                           "exists only in the driver (Spark refuses this too, SPARK-5063)")
 
-
-class Context(DriverOnly):
-    """
-    >>> with Context(executor="serial", workers=2) as ctx:
-    ...     ctx.parallelize(range(10)).sum()
-    45
-    """
-
-    def __new__(cls, executor="serial", *args, **kwargs):
-        if executor == "spark":      # the same API, answered by real PySpark
-            from .executors.spark import SparkBackedContext
-            return SparkBackedContext(*args, **kwargs)
-        return super().__new__(cls)
-
-    def __init__(self, executor="serial", workers=None, maxFailures=4, **options):
-        if workers is not None:
-            _positive(workers, "workers")
-        _positive(maxFailures, "maxFailures")
-        self.executor_name, self.workers, self.maxFailures = executor, workers, maxFailures
-        self._ids = itertools.count()
-        self._stage_ids = itertools.count()
-        self._broadcasts = {}        # id -> value (the driver's copy)
-        self._accumulators = {}      # id -> Accumulator (the driver's)
-        self.jobs = []               # one dict per job: stages, tasks, seconds (metrics)
-        self._stopped = False
-        self._executor = make_executor(executor, self, **options)
-
-    # -------------------------------------------------------------------- lifecycle
     def stop(self):
         if not self._stopped:
             self._stopped = True
@@ -83,11 +92,32 @@ class Context(DriverOnly):
     def defaultMinPartitions(self):
         return min(self.defaultParallelism, 2)
 
+    @property
+    def sc(self):
+        """The real PySpark SparkContext on executor="spark"; None on minimr's executors."""
+        return self._executor.sc
+
+    @property
+    def jobs(self):
+        """One dict per job run: {"job", "seconds", "stages": [{"stage", "kind", "tasks",
+        "attempts", timers and counters summed over the stage's tasks}]}."""
+        return self._executor.jobs() if self.sc is not None else self._jobs
+
+    def counters(self, job=-1):
+        """A job's counters (default: the last job), summed over its stages."""
+        total = Counter()
+        for stage in self.jobs[job]["stages"]:
+            for k, v in stage.items():
+                if k not in ("stage", "kind", "tasks", "attempts") and not k.endswith("seconds"):
+                    total[k] += v
+        return dict(total)
+
     def status(self):
         """What the executor holds now: workers, their cached blocks, tasks run."""
         return self._executor.status()
 
     # ----------------------------------------------------------------------- inputs
+    @_or_pyspark
     def parallelize(self, c, numSlices=None):
         """Distribute a local collection, cut into partitions as PySpark cuts it: a
         range evenly; anything else in batches of ``max(1, min(len // n, 1024))``
@@ -99,7 +129,7 @@ class Context(DriverOnly):
         >>> ctx.parallelize(list(range(5)), 2).glom().collect()
         [[0, 1], [2, 3, 4]]
         """
-        n = _positive(self.defaultParallelism if numSlices is None else numSlices, "numSlices")
+        n = positive(self.defaultParallelism if numSlices is None else numSlices, "numSlices")
         if isinstance(c, range):
             return RDD(plan.RangeSource(self._new_id(), c, n), self)
         c = list(c)
@@ -110,6 +140,7 @@ class Context(DriverOnly):
                   for i in range(n)]
         return RDD(plan.ParallelCollection(self._new_id(), slices), self)
 
+    @_or_pyspark
     def range(self, start, end=None, step=1, numSlices=None):
         """
         >>> Context().range(1, 7, 2).collect()
@@ -119,17 +150,20 @@ class Context(DriverOnly):
             start, end = 0, start
         return self.parallelize(range(start, end, step), numSlices)
 
+    @_or_pyspark
     def emptyRDD(self):
         return RDD(plan.ParallelCollection(self._new_id(), [], op="emptyRDD"), self)
 
+    @_or_pyspark
     def textFile(self, name, minPartitions=None, use_unicode=True):
         """Lines of text files, split by byte ranges as Hadoop's TextInputFormat does
         (see io.py). `name`: a file, a directory, a glob, or comma-separated paths."""
-        n = _positive(self.defaultMinPartitions if minPartitions is None else minPartitions,
+        n = positive(self.defaultMinPartitions if minPartitions is None else minPartitions,
                       "minPartitions")
         files = io.expand_paths(name)
         return RDD(plan.TextFile(self._new_id(), io.get_splits(files, n), use_unicode), self)
 
+    @_or_pyspark
     def union(self, rdds):
         rdds = list(rdds)
         out = rdds[0]
@@ -138,17 +172,18 @@ class Context(DriverOnly):
         return out
 
     # ------------------------------------------------------------- shared variables
+    @_or_pyspark
     def broadcast(self, value):
-        """A read-only value for tasks, shipped to each worker once.
+        """A read-only value for tasks, shipped to each worker once; a snapshot of
+        `value` now (later changes in the driver are not seen).
 
         >>> ctx = Context(); b = ctx.broadcast({"a": 1})
         >>> ctx.parallelize(["a", "a"]).map(lambda k: b.value[k]).collect()
         [1, 1]
         """
-        bid = self._new_id()
-        self._broadcasts[bid] = value
-        return Broadcast(bid, value, self._broadcasts)
+        return Broadcast(self._new_id(), pickling.dumps(value), self._broadcasts)
 
+    @_or_pyspark
     def accumulator(self, value, accum_param=None):
         """A counter that tasks add to and the driver reads; counted once per
         successful task attempt.
@@ -168,6 +203,7 @@ class Context(DriverOnly):
         return acc
 
     # ------------------------------------------------------------------------- jobs
+    @_or_pyspark
     def runJob(self, rdd, partitionFunc, partitions=None, allowLocal=False):
         """Run `partitionFunc(iterator)` on the chosen partitions; the concatenated
         outputs, as PySpark's SparkContext.runJob returns them."""
@@ -176,4 +212,3 @@ class Context(DriverOnly):
 
     def __repr__(self):
         return f"<minimr.Context executor={self.executor_name} workers={self.workers}>"
-

@@ -7,6 +7,8 @@ added as a note, and the remote traceback attached as ``__cause__``. This is wha
 CPython's concurrent.futures does with ``_RemoteTraceback``.
 """
 
+import numbers
+
 
 class MinimrError(Exception):
     """Something about the program or its input that minimr refuses, said before work starts
@@ -36,3 +38,10 @@ class FetchFailed(Exception):
 
     def __str__(self):
         return f"shuffle {self.shuffle_id}: map output {self.map_id} unavailable ({self.why})"
+
+
+def positive(n, what):
+    """n as an int, if it is a positive integer (numpy ints too); else a MinimrError."""
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
+        raise MinimrError(f"{what} must be a positive integer, got {n!r}")
+    return int(n)

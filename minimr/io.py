@@ -2,20 +2,12 @@
 
 Input (Hadoop's FileInputFormat + LineRecordReader, which Spark's textFile uses)::
 
-    paths ──expand──► files ──getSplits──► FileSplit(path, start, length) ──read_split──► lines
-    "a,b/*.txt,dir"    (skip _x, .x)        one per byte range, ~total/minPartitions      str
+    paths ──expand_paths──► files ──get_splits──► FileSplit(path, start, length) ──read_split──► lines
+    "a,b/*.txt,dir"          (skip _x, .x)         one per byte range, ~total/minPartitions        str
 
-A split is a byte range, so a line can straddle two splits. Hadoop's rule decides who
-owns it, without any coordination between the two readers:
-
-    * a split that does not start at byte 0 throws away everything up to and including
-      its first line terminator (that line belongs to the previous split);
-    * every split reads lines while the line *starts* at or before its end, so it reads
-      past its end to finish its last line, and a line starting exactly on the boundary
-      belongs to the earlier split.
-
-``\\n``, ``\\r\\n`` and ``\\r`` end a line; the last line may lack a terminator.
-Gzip files cannot be cut (no sync points), so each ``.gz`` is one split.
+Context.textFile calls expand_paths and get_splits in the driver; plan.TextFile calls
+read_split in a task. Output: RDD.saveAsTextFile calls write_part in each task, then
+commit_job (or abort_job) in the driver.
 
 Output (Hadoop's FileOutputCommitter, algorithm v1, Spark's default)::
 
@@ -29,16 +21,17 @@ A failed or killed attempt never leaves a visible part file; a failed job leaves
 
 import glob as _glob
 import gzip
+import math
 import os
 import re
 import shutil
 from dataclasses import dataclass
 
 from .errors import MinimrError
+from .task import add_metric
 
 LOCAL_BLOCK_SIZE = 32 * 1024 * 1024  # fs.local.block.size: Hadoop's block size on a local disk
 SPLIT_SLOP = 1.1                     # FileInputFormat: last split may be 10% larger
-CHUNK = 1 << 20                      # bytes read at a time
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,71 @@ class FileSplit:
             return f"{self.path}:whole"
         return f"{self.path}:{self.start}+{self.length}"
 
+
+# ------------------------------------------------------------- the LineRecordReader rule
+
+def lines_of_split(f, start, end):
+    """Hadoop's LineRecordReader: (offset, line with its terminator) for each line that
+    the split [start, end] of the open binary file `f` owns. A split reads every line
+    that *starts* at or before `end`, so it reads past its end to finish its last line;
+    so the reader of the next split throws away the line it starts inside, up to and
+    including its first terminator (unless it starts at byte 0). The two readers need
+    no coordination. ``\\n``, ``\\r\\n`` and ``\\r`` end a line."""
+    f.seek(start)
+    lines = (line for raw in iter(f.readline, b"") for line in raw.splitlines(keepends=True))
+    pos = start
+    if start != 0:                       # the previous split owns the line we start in
+        pos += len(next(lines, b""))
+    for line in lines:
+        if pos > end:
+            return
+        yield pos, line
+        pos += len(line)
+
+
+def read_split(split: FileSplit, use_unicode=True):
+    """The lines of one split without terminators, as str (UTF-8) or bytes."""
+    whole = split.length < 0             # a gzip file, uncompressed from its start
+    add_metric("file_bytes_read", os.path.getsize(split.path) if whole else split.length)
+    with (gzip.open if whole else open)(split.path, "rb") as f:
+        end = math.inf if whole else split.start + split.length
+        for pos, line in lines_of_split(f, split.start, end):
+            line = line.rstrip(b"\r\n")
+            if not use_unicode:
+                yield line
+                continue
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                which = "uncompressed " if whole else ""
+                raise MinimrError(f"{split.path}: invalid UTF-8 at {which}byte offset "
+                                  f"{pos + e.start} (line starting at byte {pos})") from None
+
+
+def get_splits(files: list[str], min_partitions: int) -> list[FileSplit]:
+    """Hadoop's FileInputFormat.getSplits: aim for total/min_partitions bytes a split,
+    never more than a block, and let the last split of a file be up to 10% bigger."""
+    total = sum(os.path.getsize(f) for f in files)
+    goal = total // max(min_partitions, 1)
+    splits = []
+    for f in files:
+        size = os.path.getsize(f)
+        if f.endswith(".gz"):            # no sync points: a gzip file cannot be cut
+            splits.append(FileSplit(f, 0, -1))
+            continue
+        if size == 0:
+            continue     # Hadoop makes an empty split here; Spark drops it (ignoreEmptySplits)
+        split_size = max(1, min(goal, LOCAL_BLOCK_SIZE))
+        remaining = size
+        while remaining / split_size > SPLIT_SLOP:
+            splits.append(FileSplit(f, size - remaining, split_size))
+            remaining -= split_size
+        if remaining:
+            splits.append(FileSplit(f, size - remaining, remaining))
+    return splits
+
+
+# ---------------------------------------------------------------------------- paths
 
 def expand_paths(path: str) -> list[str]:
     """A file, a directory (its files not starting with ``_`` or ``.``), a glob, or a
@@ -111,96 +169,6 @@ def _expand_braces(pattern):
             for p in _expand_braces(pattern[:m.start()] + alt + pattern[m.end():])]
 
 
-def get_splits(files: list[str], min_partitions: int) -> list[FileSplit]:
-    """Hadoop's FileInputFormat.getSplits: aim for total/min_partitions bytes a split,
-    never more than a block, and let the last split of a file be up to 10% bigger."""
-    total = sum(os.path.getsize(f) for f in files)
-    goal = total // max(min_partitions, 1)
-    splits = []
-    for f in files:
-        size = os.path.getsize(f)
-        if f.endswith(".gz"):
-            splits.append(FileSplit(f, 0, -1))
-            continue
-        if size == 0:
-            continue     # Hadoop makes an empty split here; Spark drops it (ignoreEmptySplits)
-        split_size = max(1, min(goal, LOCAL_BLOCK_SIZE))
-        remaining = size
-        while remaining / split_size > SPLIT_SLOP:
-            splits.append(FileSplit(f, size - remaining, split_size))
-            remaining -= split_size
-        if remaining:
-            splits.append(FileSplit(f, size - remaining, remaining))
-    return splits
-
-
-def _line_chunks(f, pos: int):
-    """Yield (offset of the first line, [lines, each with its terminator]) for runs of
-    whole lines from the file object, which is at offset `pos`. Lines end at \n, \r\n
-    or \r (exactly what bytes.splitlines splits on). Whole chunks, not single lines, so
-    that decoding is one list comprehension a chunk (a speed choice; the rule is the same)."""
-    carry = b""
-    while True:
-        chunk = f.read(CHUNK)
-        buf = carry + chunk
-        if not chunk:                       # end of file: what is left is the last line
-            if buf:
-                yield pos, [buf]
-            return
-        # keep an incomplete last line (or a lone \r that a \n may follow) for the next chunk
-        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
-        carry = buf[cut:]
-        if cut:
-            yield pos, buf[:cut].splitlines(keepends=True)
-            pos += cut
-
-
-def read_split(split: FileSplit, use_unicode=True):
-    """The lines of one split, decoded as UTF-8 (or bytes), by the LineRecordReader rule:
-    skip the line we start inside (unless at byte 0), then read every line that *starts*
-    at or before the split's end."""
-    if split.length < 0:
-        with gzip.open(split.path, "rb") as f:
-            for pos, lines in _line_chunks(f, 0):
-                yield from _decoded(split.path, pos, lines, use_unicode, "uncompressed ")
-        return
-    end = split.start + split.length
-    with open(split.path, "rb") as f:
-        f.seek(split.start)
-        skip = split.start != 0     # the previous split owns the line we start in (even
-        for pos, lines in _line_chunks(f, split.start):   # a "\n" left of a cut \r\n)
-            if skip:
-                pos, lines, skip = pos + len(lines[0]), lines[1:], False
-            last_start = pos + sum(map(len, lines)) - (len(lines[-1]) if lines else 0)
-            if last_start > end:            # the split ends in this chunk: count its lines
-                n, p = 0, pos
-                while p <= end:
-                    p += len(lines[n])
-                    n += 1
-                yield from _decoded(split.path, pos, lines[:n], use_unicode)
-                return
-            yield from _decoded(split.path, pos, lines, use_unicode)
-
-
-def _decoded(path, pos, lines, use_unicode, which=""):
-    """Lines without terminators, as str (UTF-8) or bytes. Invalid UTF-8 names the file
-    and the byte offset."""
-    stripped = [line.rstrip(b"\r\n") for line in lines]
-    if not use_unicode:
-        return stripped
-    try:
-        return [line.decode("utf-8") for line in stripped]
-    except UnicodeDecodeError:
-        for line, text in zip(lines, stripped):
-            try:
-                text.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise MinimrError(f"{path}: invalid UTF-8 at {which}byte offset {pos + e.start} "
-                                  f"(line starting at byte {pos})") from None
-            pos += len(line)
-        raise
-
-
 # ----------------------------------------------------------------------------- output
 
 def check_output_dir(path: str):
@@ -210,15 +178,10 @@ def check_output_dir(path: str):
         raise MinimrError(f"saveAsTextFile: output directory {path} already exists")
 
 
-def attempt_dir(path: str, partition: int, attempt: int) -> str:
-    return os.path.join(path, "_temporary", "0", "_temporary",
-                        f"attempt_m_{partition:06d}_{attempt}")
-
-
 def write_part(path: str, partition: int, attempt: int, lines) -> str:
     """A task attempt writes its part file under _temporary, then commits it by renaming
     its attempt directory to the task's committed directory. Returns that directory."""
-    adir = attempt_dir(path, partition, attempt)
+    adir = os.path.join(path, "_temporary", "0", "_temporary", f"attempt_m_{partition:06d}_{attempt}")
     os.makedirs(adir, exist_ok=True)
     with open(os.path.join(adir, f"part-{partition:05d}"), "wb") as out:
         for x in lines:

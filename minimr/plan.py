@@ -15,17 +15,19 @@ first, so it is a stage boundary::
 
     textFile ─ flatMap∘map ─┐ shuffle ┌─ Shuffled ─ mapValues ─► collect
     └──────── stage 0 ───────┘        └────────── stage 1 ─────────────┘
-      (map tasks: bucketize + shuffle_write)   (result tasks: shuffle_read + merge + func)
+      (map tasks: env.shuffle_write)           (result tasks: env.shuffle_read, func)
 
 A stage is therefore exactly one MapReduce job; a chain of shuffles is a chain of jobs.
+rdd.py makes the nodes; scheduler.py asks for stages; task.py computes a partition.
 """
 
 import itertools
 import time
 
 from .io import read_split
-from .shuffle import merge_fetched
-from .task import add_metric
+from .task import add_metric, counted
+
+INPUT = "map_input_records"     # records a stage reads from a source or a cached block
 
 
 class StorageLevel:
@@ -73,6 +75,7 @@ class Node:
     and `compute(split, env)`; `iterator` adds the cache in front of compute."""
 
     kind = "RDD"
+    reads_input = False       # a source: its records are a stage's input
 
     def __init__(self, nid, num_partitions, partitioner=None, op=""):
         self.id = nid
@@ -86,17 +89,24 @@ class Node:
 
     def iterator(self, split, env):
         """The partition's records: from the cache if this node is persisted and the
-        block is there, else computed (and then stored, if persisted)."""
-        if self.storage is None:
-            return self.compute(split, env)
-        t = time.perf_counter()
-        block = env.cache_get(self.id, split)
-        add_metric("cache_read_seconds", time.perf_counter() - t)
-        if block is None:
-            block = list(self.compute(split, env))
+        block is there, else computed (and then stored, if persisted). Records that
+        enter the stage here from a source or a cached block are counted."""
+        if self.storage is not None:
             t = time.perf_counter()
-            env.cache_put(self.id, split, block)
-            add_metric("cache_write_seconds", time.perf_counter() - t)
+            block = env.cache_get(self.id, split)
+            add_metric("cache_read_seconds", time.perf_counter() - t)
+            if block is not None:
+                add_metric(INPUT, len(block))
+                return iter(block)
+        records = self.compute(split, env)
+        if self.reads_input:
+            records = counted(records, INPUT)
+        if self.storage is None:
+            return records
+        block = list(records)
+        t = time.perf_counter()
+        env.cache_put(self.id, split, block, self.storage)
+        add_metric("cache_write_seconds", time.perf_counter() - t)
         return iter(block)
 
     def compute(self, split, env):
@@ -109,6 +119,7 @@ class Node:
 
 class ParallelCollection(Node):
     kind = "ParallelCollectionRDD"
+    reads_input = True
 
     def __init__(self, nid, slices, op="parallelize"):
         super().__init__(nid, len(slices), op=op)
@@ -121,6 +132,7 @@ class ParallelCollection(Node):
 class RangeSource(Node):
     """parallelize(range(...)): each partition is a sub-range, cut evenly (PySpark)."""
     kind = "ParallelCollectionRDD"
+    reads_input = True
 
     def __init__(self, nid, r: range, num_slices, op="range"):
         super().__init__(nid, num_slices, op=op)
@@ -133,6 +145,7 @@ class RangeSource(Node):
 
 class TextFile(Node):
     kind = "HadoopRDD"
+    reads_input = True
 
     def __init__(self, nid, splits, use_unicode=True, op="textFile"):
         super().__init__(nid, len(splits), op=op)
@@ -244,11 +257,7 @@ class Shuffled(Node):
         self.shuffle_id = nid
 
     def compute(self, split, env):
-        stream = getattr(env, "shuffle_merge", None)
-        if stream is not None:        # optional hook: the env merges sorted runs itself (disk)
-            return stream(self, split)
-        pairs = env.shuffle_read(self.shuffle_id, split, self.parent.num_partitions)
-        return merge_fetched(pairs, self.aggregator, self.map_side_combine)
+        return env.shuffle_read(self, split)
 
 
 # ------------------------------------------------------------------------- stages

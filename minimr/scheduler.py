@@ -26,6 +26,8 @@ The executor decides *where* and *how* tasks run; the scheduler decides *what* r
     executor.run_tasks(tasks)            -> list of TaskResult | TaskFailure (same order)
     executor.missing_outputs(shuffle)    -> map partitions whose output is not available
     executor.unpersist(rdd_id), executor.stop(), executor.default_parallelism
+
+RDD actions (actions.py) and Context.runJob call run_job.
 """
 
 import time
@@ -44,8 +46,8 @@ def run_job(ctx, node, func, partitions=None):
     partitions = list(range(node.num_partitions)) if partitions is None else list(partitions)
     if not partitions:
         return []                       # nothing to compute: no job (Spark skips it too)
-    job = {"job": len(ctx.jobs), "stages": [], "started": time.time()}
-    ctx.jobs.append(job)
+    job = {"job": len(ctx._jobs), "stages": [], "started": time.time()}
+    ctx._jobs.append(job)
     for sh in plan.parent_shuffles(node):
         _ensure_shuffle(ctx, job, sh)
     stage_id = ctx._new_stage_id()

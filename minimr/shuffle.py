@@ -1,16 +1,17 @@
 """The shuffle: the one wide dependency, shared by every executor.
 
 Every wide operation (reduceByKey, groupByKey, join, distinct, sortByKey, ...) ends in
-one ShuffledRDD. Its two halves run in two different stages::
+one ShuffledRDD (plan.Shuffled). Its two halves run in two different stages::
 
     map side (end of stage N)                       reduce side (start of stage N+1)
     ─────────────────────────                       ────────────────────────────────
-    records ──partitioner(key)──► bucket[r]          fetch bucket r of every map output
-            ──combine (optional)──►                  ──merge equal keys (optional)──► records
-            ──executor.shuffle_write──►  (blocks)  ──► executor.shuffle_read
+    records ──combine (optional)──►                  read bucket r of every map output
+            ──partitioner(key)──► bucket[r]          ──merge equal keys (optional)──► records
+            ══ env.shuffle_write ══► (blocks)  ════► env.shuffle_read
 
-What differs by executor is only where the blocks live between the halves (a dict, a
-worker's RAM, sorted files on disk). The partitioning and the combining are here.
+Each executor's env implements the two ends (task.py); what differs is only where the
+blocks live between the halves: a dict (serial), a worker's RAM (memory), sorted files
+(disk, spill.py). The partitioners and the combine are here, written once.
 
 Keys must land in the same bucket in every process, run after run, so the partitioner
 uses `stable_hash`, never builtin ``hash()`` of a string (randomised per process
@@ -52,8 +53,7 @@ def stable_hash(x) -> int:
         return sum(stable_hash(i) for i in x) & _MASK       # order-free, like the set
     # ints, floats, bools, Decimal: deterministic everywhere. Other types (dates, enums,
     # user classes) may salt hash() per process: worker processes therefore all run
-    # with one PYTHONHASHSEED, so they agree with each other (the driver, started
-    # without it, may not: only lookup() hashes keys there).
+    # with one PYTHONHASHSEED, so they agree with each other.
     return hash(x)
 
 
@@ -104,43 +104,48 @@ class Aggregator:
     merge_combiners: Callable
 
 
-def bucketize(records, partitioner, num_partitions: int, aggregator=None, map_side_combine=False):
-    """Map side: split a partition's (key, value) records into one list per reduce
-    partition. With a map-side combine (Hadoop's combiner), equal keys are folded first,
-    in one dict for the whole partition, so only the distinct keys are hashed and moved
-    (PySpark's combineLocally, then partitionBy).
+def combine(pairs, create, merge):
+    """The one combine loop (Hadoop's combiner, Spark's combineValuesByKey): fold the
+    values of equal keys, by ``==``, into one (key, combiner) each, in first-seen order.
 
-    >>> bucketize([("a", 1), ("b", 1), ("a", 1)], HashPartitioner(1), 1,
-    ...           Aggregator(lambda v: v, lambda c, v: c + v, lambda c, d: c + d), True)
-    [[('a', 2), ('b', 1)]]
+    >>> list(combine([("a", 1), ("b", 1), ("a", 1)], lambda v: v, lambda c, v: c + v))
+    [('a', 2), ('b', 1)]
     """
-    if aggregator is not None and map_side_combine:
-        create, merge = aggregator.create_combiner, aggregator.merge_value
-        combined = {}                                   # key -> combiner
-        for k, v in records:
-            combined[k] = merge(combined[k], v) if k in combined else create(v)
-        records = combined.items()
-    buckets = [[] for _ in range(num_partitions)]        # (R,) lists of (key, value)
-    for k, v in records:
+    combined = {}
+    for k, v in pairs:
+        combined[k] = merge(combined[k], v) if k in combined else create(v)
+    return combined.items()
+
+
+def identity(x):
+    return x
+
+
+def map_side_combine(records, shuffled):
+    """The records a map task writes: combined first if the shuffle asks for it."""
+    agg = shuffled.aggregator
+    if agg is None or not shuffled.map_side_combine:
+        return records
+    return combine(records, agg.create_combiner, agg.merge_value)
+
+
+def reduce_side_combine(pairs, shuffled):
+    """The records a reduce task reads: values (or map-side combiners) of equal keys
+    merged into one record a key; without an aggregator, every record (partitionBy)."""
+    agg = shuffled.aggregator
+    if agg is None:
+        return iter(pairs)
+    if shuffled.map_side_combine:
+        return iter(combine(pairs, identity, agg.merge_combiners))
+    return iter(combine(pairs, agg.create_combiner, agg.merge_value))
+
+
+def bucketize(records, shuffled):
+    """Map side, in memory: one list of (key, value) per reduce partition. With a
+    map-side combine, equal keys are folded first in one dict for the whole partition,
+    so only distinct keys are hashed and moved (PySpark's combineLocally)."""
+    partitioner = shuffled.partitioner
+    buckets = [[] for _ in range(partitioner.num_partitions)]   # (R,) lists of (key, value)
+    for k, v in map_side_combine(records, shuffled):
         buckets[partitioner(k)].append((k, v))
     return buckets
-
-
-def merge_fetched(pairs, aggregator=None, map_side_combine=False):
-    """Reduce side: fold the fetched (key, value-or-combiner) pairs into one record per
-    key. Without an aggregator the pairs pass through unchanged (partitionBy).
-
-    This is the in-memory merge (a dict, like PySpark's ExternalMerger before it
-    spills); the disk executor streams sorted runs instead."""
-    if aggregator is None:
-        return iter(pairs)
-    merged = {}
-    if map_side_combine:
-        merge = aggregator.merge_combiners
-        for k, c in pairs:
-            merged[k] = merge(merged[k], c) if k in merged else c
-    else:
-        create, merge = aggregator.create_combiner, aggregator.merge_value
-        for k, v in pairs:
-            merged[k] = merge(merged[k], v) if k in merged else create(v)
-    return iter(merged.items())

@@ -75,7 +75,7 @@ def test_tiny_buffer_spills_and_merges_in_passes(disk):
     ref = reference(TEN)
 
     assert dict(pairs.reduceByKey(operator.add).collect()) == {k: sum(v) for k, v in ref.items()}
-    c = ctx._executor.counters()
+    c = ctx.counters()
     assert c["spills"] >= 5 and c["merge_passes"] >= 2, c
     assert c["map_output_records"] == 10 and c["combine_input_records"] >= 10
     assert c["reduce_input_groups"] == len(ref) == 7
@@ -83,7 +83,7 @@ def test_tiny_buffer_spills_and_merges_in_passes(disk):
     # groupByKey: no combiner; values of a key keep their input order through the passes
     grouped = {k: list(v) for k, v in pairs.groupByKey(3).collect()}
     assert grouped == ref
-    assert ctx._executor.counters()["spilled_records"] >= 10
+    assert ctx.counters()["spilled_records"] >= 10
 
 
 def test_reduce_side_merges_in_passes_and_sorts_keys(disk):
@@ -92,7 +92,7 @@ def test_reduce_side_merges_in_passes_and_sorts_keys(disk):
     out = ctx.parallelize(words, 5).map(lambda w: (w, 1)).reduceByKey(operator.add, 1)
     parts = out.glom().collect()
     assert parts == [sorted(Counter(words).items())]      # one reducer: keys in sorted order
-    c = ctx._executor.counters()
+    c = ctx.counters()
     assert c["shuffle_bytes"] > 0 and c["merge_passes"] >= 2    # 5 runs, 2 at a time
 
 
@@ -137,39 +137,39 @@ def test_sort_key_orders_like_python_where_python_orders():
 
 def test_spill_recipe_in_process_matches_reference(tmp_path):
     """map_side -> file.out + index -> reduce_side, called directly (no workers), on
-    random mixed keys, against a dict; tie blocks cut into tiny chunks."""
+    random mixed keys, against a dict; tiny buffers force many spills and merge passes."""
     import random
+    from types import SimpleNamespace
+    from minimr import task
     from minimr.shuffle import Aggregator, HashPartitioner
     rng = random.Random(1)
     import numpy as np
     from decimal import Decimal
     keys = ["a", "b", "a\x00", "longkey-000001", "longkey-000002", 3, 3.0, -0.0, 0, None,
             (1, "x"), (1,), frozenset({1}), 2.5, 10**30, b"a", True, np.str_("b"), np.int64(3),
-            Decimal("2.5"), Pair(1, "x"), ("longkey-000001", 2)]
+            Decimal("2.5"), Pair(1, "x"), ("longkey-000001", 2), complex(3, 0)]
     maps = [[(rng.choice(keys), rng.random()) for _ in range(60)] for _ in range(3)]
-    buf = spill.SortBuffer(1 << 20)
-    for k, v in maps[0]:
-        buf.add(0, k, b"")
-    big = [r for *_, recs in buf.sorted_blocks() for r in recs]
-    assert [r for *_, recs in buf.sorted_blocks(chunk=3) for r in recs] == big
     group = Aggregator(lambda v: [v], lambda c, v: c + [v], operator.add)
     for agg, combine in [(None, False), (group, False), (group, True)]:
-        counters = Counter()
-        outs = []
-        for m, recs in enumerate(maps):
-            work = tmp_path / f"{agg is None}{combine}-map-{m}"
-            work.mkdir()
-            spill.map_side(iter(recs), 2, HashPartitioner(2), agg if combine else None, str(work),
-                           300, 3, counters)
-            outs.append(str(work / "file.out"))
-        got = defaultdict(list)
-        for r in range(2):
-            runs = [spill.Run(o, s.offset, s.length) for o in outs
-                    for s in [spill.read_index(o + ".index")[r]]]
-            work = tmp_path / f"{agg is None}{combine}-reduce-{r}"
-            work.mkdir()
-            for k, v in spill.reduce_side(runs, agg, combine, 2, str(work), counters):
-                got[k] += v if agg else [v]
+        task._current.metrics = counters = {}          # what run_task would collect
+        try:
+            shuffled = SimpleNamespace(partitioner=HashPartitioner(2), aggregator=agg,
+                                       map_side_combine=combine)
+            outs = []
+            for m, recs in enumerate(maps):
+                work = tmp_path / f"{agg is None}{combine}-map-{m}"
+                work.mkdir()
+                spill.map_side(iter(recs), shuffled, str(work), 1000, 3)
+                outs.append(str(work / "file.out"))
+            got = defaultdict(list)
+            for r in range(2):
+                segments = [spill.read_index(o)[r] for o in outs]
+                work = tmp_path / f"{agg is None}{combine}-reduce-{r}"
+                work.mkdir()
+                for k, v in spill.reduce_side(segments, shuffled, 2, str(work)):
+                    got[k] += v if agg else [v]
+        finally:
+            task._current.metrics = None
         want = defaultdict(list)
         for recs in maps:
             for k, v in recs:
@@ -190,7 +190,7 @@ def test_keep_files_layout_is_readable(disk, tmp_path, capsys):
     sid = counts._node.shuffle_id
     m0 = os.path.join(root, f"shuffle-{sid}", "map-00000")
     assert {"file.out", "file.out.index", "spill-0.out", "spill-1.out"} <= set(os.listdir(m0))
-    reducers = glob.glob(os.path.join(root, f"shuffle-{sid}", "reduce-00001.stage-*-attempt-0-*"))
+    reducers = glob.glob(os.path.join(root, "attempts", "*-part-1-attempt-0", f"reduce-{sid}-1-*"))
     assert len(reducers) == 1 and os.path.exists(os.path.join(reducers[0], "map-00000.seg"))
     spill.dump(os.path.join(m0, "file.out.index"))
     spill.dump(os.path.join(m0, "file.out"))
@@ -206,10 +206,10 @@ def test_temp_dir_removed_on_stop_and_cache_is_files(disk):
     data = ctx.parallelize(range(20), 2).map(lambda x: (x % 3, x)).cache()
     assert data.count() == 20
     cached = sorted(os.listdir(os.path.join(root, "cache", f"rdd-{data.id()}")))
-    assert cached == ["part-00000", "part-00001"]
+    assert cached == ["part-00000", "part-00000.index", "part-00001", "part-00001.index"]
     # the next job re-reads and unpickles the files: that is its map input
     assert sorted(data.collect()) == sorted((x % 3, x) for x in range(20))
-    assert ctx._executor.counters()["map_input_records"] == 20
+    assert ctx.counters()["map_input_records"] == 20
     data.unpersist()
     assert not os.path.exists(os.path.join(root, "cache", f"rdd-{data.id()}"))
     pids = [w["pid"] for w in ctx.status()["workers"]]
@@ -220,20 +220,20 @@ def test_temp_dir_removed_on_stop_and_cache_is_files(disk):
             os.kill(pid, 0)
 
 
-def test_ctrl_c_removes_temp_dir(disk):
+def test_ctrl_c_leaves_a_usable_context_and_stop_removes_the_dir(disk):
     ctx = disk()
     root = ctx._executor.root
 
-    def interrupt_when_running():             # Ctrl-C once a task is on a worker
-        while not any(w.running for w in list(ctx._executor._workers)):
-            time.sleep(0.05)
-        time.sleep(0.2)
+    def interrupt_when_running():             # Ctrl-C once the tasks sleep on the workers
+        time.sleep(0.5)
         os.kill(os.getpid(), signal.SIGINT)
     threading.Thread(target=interrupt_when_running, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         ctx.parallelize(range(4), 2).map(lambda x: time.sleep(10) or x).collect()
+    assert os.listdir(os.path.join(root, "attempts")) == []     # the killed tasks' scratch
+    assert ctx.parallelize(range(4), 2).map(lambda x: x + 1).collect() == [1, 2, 3, 4]
+    ctx.stop()
     assert not os.path.exists(root)
-    assert all(w.proc.poll() is not None for w in ctx._executor._workers) or not ctx._executor._workers
 
 
 # ------------------------------------------------------------------ faults
@@ -247,9 +247,7 @@ def test_killed_worker_map_task_reruns_and_partial_spills_are_not_read(disk):
     assert sorted(out.collect()) == expected
     [map_stage] = stages(ctx, "map for shuffle")
     assert map_stage["tasks"] == 3 and map_stage["attempts"] == 4      # only map 1 ran twice
-    assert map_stage["map_tasks"] == 3                                 # successful attempts
-    shuffle_dir = os.path.join(ctx._executor.root, f"shuffle-{out._node.shuffle_id}")
-    [dead] = glob.glob(os.path.join(shuffle_dir, "map-00001.stage-*-attempt-0-*"))
+    [dead] = glob.glob(os.path.join(ctx._executor.root, "attempts", "*-part-1-attempt-0", "map-00001"))
     assert any(n.startswith("spill-") for n in os.listdir(dead))       # it had spilled
     assert "file.out" not in os.listdir(dead)                          # never committed
 
@@ -265,6 +263,7 @@ def test_killed_worker_result_task_gives_same_output(disk):
     # the dead attempt's scratch (its fetched segments) is gone; only committed outputs remain
     shuffle_dir = os.path.join(ctx._executor.root, f"shuffle-{out._node.parent.shuffle_id}")
     assert sorted(os.listdir(shuffle_dir)) == [f"map-{m:05d}" for m in range(4)]
+    assert os.listdir(os.path.join(ctx._executor.root, "attempts")) == []
 
 
 @pytest.mark.parametrize("damage", ["flip a byte", "delete file.out", "garble the index"])
@@ -275,7 +274,7 @@ def test_lost_or_corrupt_map_output_reruns_only_that_map_task(disk, damage):
     before = sorted(summed.collect())
     out = os.path.join(ctx._executor.root, f"shuffle-{summed._node.shuffle_id}", "map-00001", "file.out")
     if damage == "flip a byte":
-        seg = next(s for s in spill.read_index(out + ".index") if s.length)
+        seg = next(s for s in spill.read_index(out) if s.length)
         with open(out, "r+b") as f:
             f.seek(seg.offset + seg.length // 2)
             b = f.read(1)
@@ -339,7 +338,7 @@ def test_mapreduce_wordcount_equals_rdd_wordcount(disk, tmp_path):
     classic = sorted(minimr.mapreduce(lines, mapper, reducer, combiner=reducer, numReducers=2).collect())
     rdd_form = sorted(lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add).collect())
     assert classic == rdd_form == sorted(Counter(text.read_text().split()).items())
-    assert ctx._executor.counters()["map_input_records"] == 120
+    assert ctx.counters()["map_input_records"] == 120
 
 
 def test_bad_options_are_refused(tmp_path):

@@ -37,8 +37,22 @@ def test_split_in_middle_of_line_and_crlf(tmp_path):
         assert a + b == ["ab", "cd", "ef", "gh"], cut
 
 
-def test_chunk_boundaries_do_not_split_crlf(tmp_path, monkeypatch):
-    monkeypatch.setattr(io, "CHUNK", 3)             # force many tiny reads
+def test_every_terminator_and_empty_lines(tmp_path):
     f = tmp_path / "f.txt"
     f.write_bytes(b"a\r\nbb\r\n\r\nccc\rd")
     assert list(io.read_split(io.FileSplit(str(f), 0, f.stat().st_size))) == ["a", "bb", "", "ccc", "d"]
+
+
+def test_every_cut_of_random_text_reads_each_line_once(tmp_path):
+    """Cut a file into two splits at every byte: together they read exactly the lines
+    of bytes.splitlines (\\n, \\r\\n and \\r), each once."""
+    import random
+    rng = random.Random(3)
+    data = bytes(rng.choice(b"ab\r\n") for _ in range(300))
+    f = tmp_path / "f.txt"
+    f.write_bytes(data)
+    want = [line.decode() for line in data.splitlines()]
+    for cut in range(1, len(data)):
+        a = list(io.read_split(io.FileSplit(str(f), 0, cut)))
+        b = list(io.read_split(io.FileSplit(str(f), cut, len(data) - cut)))
+        assert a + b == want, cut

@@ -22,7 +22,7 @@ import pytest
 import minimr
 from minimr import MinimrError, TaskContext
 from minimr.errors import RemoteTraceback
-from minimr.worker import estimate_bytes
+from minimr.executors.memory import estimate_bytes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -334,15 +334,21 @@ def test_unpicklable_function_or_result_is_a_clear_error(make_ctx):
 # ----------------------------------------------------------------- broadcast, prints
 
 class CountedPickles:
-    """A value that appends a line to a file every time it is pickled."""
+    """A value that appends a line (the process id) to a file every time it is
+    pickled ("p") or unpickled ("u")."""
 
     def __init__(self, path, payload):
         self.path, self.payload = path, payload
 
     def __getstate__(self):
         with open(self.path, "a") as f:
-            f.write("pickled\n")
+            f.write(f"p{os.getpid()}\n")
         return self.__dict__
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        with open(self.path, "a") as f:
+            f.write(f"u{os.getpid()}\n")
 
 
 @pytest.mark.timeout(60)
@@ -353,7 +359,9 @@ def test_a_broadcast_reaches_each_worker_once(make_ctx, tmp_path):
     for _ in range(3):          # three jobs of eight tasks each
         assert ctx.parallelize(range(100), 8).map(lambda x: table.value.payload[x]).sum() == \
             sum(i * i for i in range(100))
-    assert len(lines(log)) == 2                           # once per worker
+    pids = {w["pid"] for w in ctx.status()["workers"]}
+    # pickled once in the driver (a snapshot, at broadcast()), unpickled once per worker
+    assert sorted(lines(log)) == sorted([f"p{os.getpid()}"] + [f"u{p}" for p in pids])
 
 
 def _run_driver(tmp_path, body):
@@ -386,7 +394,7 @@ def test_stop_leaves_no_processes_or_temp_dir(make_ctx):
     ctx = make_ctx(workers=3)
     ctx.parallelize(range(30), 6).cache().count()
     pids = [w["pid"] for w in ctx.status()["workers"]]
-    tmpdir = ctx._executor.tmpdir
+    tmpdir = ctx._executor.dir
     assert all(alive(p) for p in pids) and os.path.isdir(tmpdir)
     ctx.stop()
     assert not any(alive(p) for p in pids) and not os.path.exists(tmpdir)
@@ -396,7 +404,7 @@ HANGING_DRIVER = """
     import json, time, minimr
     ctx = minimr.Context(executor="memory", workers=2)
     pids = [w["pid"] for w in ctx.status()["workers"]]
-    print(json.dumps({"pids": pids, "tmpdir": ctx._executor.tmpdir}), flush=True)
+    print(json.dumps({"pids": pids, "tmpdir": ctx._executor.dir}), flush=True)
     ctx.parallelize(range(2), 2).foreach(lambda x: time.sleep(60))
 """
 

@@ -4,28 +4,25 @@
     memory   long-lived worker processes, blocks in their RAM      executors/memory.py
     disk     worker processes, every stage boundary through files  executors/disk.py
     spark    the program on real PySpark                           executors/spark.py
-"""
 
-import importlib
+Context() calls make_executor. Each executor offers run_tasks(tasks), missing_outputs(
+shuffle), unpersist(rdd_id), status(), stop() and default_parallelism (scheduler.py).
+"""
 
 from ..errors import MinimrError
 
-EXECUTORS = {
-    "serial": "minimr.executors.serial:SerialExecutor",
-    "memory": "minimr.executors.memory:MemoryExecutor",
-    "disk": "minimr.executors.disk:DiskExecutor",
-}
+NAMES = ("serial", "memory", "disk", "spark")
 
 
 def make_executor(name, ctx, **options):
-    if name not in EXECUTORS:
-        known = ", ".join(sorted(set(EXECUTORS) | {"spark"}))
-        raise MinimrError(f"unknown executor {name!r}; choose one of: {known}")
-    module, cls = EXECUTORS[name].split(":")
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            raise MinimrError(f"executor {name!r} is not built yet") from None
-        raise
-    return getattr(mod, cls)(ctx, **options)
+    if name == "serial":
+        from .serial import SerialExecutor as chosen
+    elif name == "memory":
+        from .memory import MemoryExecutor as chosen
+    elif name == "disk":
+        from .disk import DiskExecutor as chosen
+    elif name == "spark":
+        from .spark import SparkExecutor as chosen
+    else:
+        raise MinimrError(f"unknown executor {name!r}; choose one of: {', '.join(NAMES)}")
+    return chosen(ctx, **options)

@@ -1,13 +1,13 @@
-"""The spark "executor": the same minimr program, answered by real PySpark.
+"""The spark executor: the same minimr program, answered by real PySpark.
 
     minimr.Context(executor="spark", workers=N, master=None, **conf)
-        │  Context.__new__ hands the call to SparkBackedContext (this module)
+        │  make_executor -> SparkExecutor (this module)
         ▼
-    SparkBackedContext ── getOrCreate ──► pyspark.SparkContext   master: local[N,F] or any URL
-        parallelize / range / textFile / emptyRDD / union / runJob     (spark://, yarn, k8s://)
-        broadcast / accumulator                 ── real pyspark objects back
-        defaultParallelism, status(), jobs      ── read from Spark's own status store
-        stop()  ── stops the SparkContext only if this object started it
+    SparkExecutor.sc ── getOrCreate ──► pyspark.SparkContext   master: local[N,F] or any URL
+        the Context's parallelize / range / textFile / emptyRDD / union / runJob /
+        broadcast / accumulator go to sc         ── real pyspark objects back
+        default_parallelism, status(), jobs()    ── read from Spark's own status store
+        stop()  ── stops the SparkContext only if this executor started it
 
 Unlike memory.py and disk.py this is not an executor of minimr's plan: there is no
 Task, no scheduler of ours. The Context methods return genuine PySpark RDDs, so
@@ -40,7 +40,6 @@ import subprocess
 import sys
 import warnings
 
-from ..context import DriverOnly
 from ..errors import MinimrError
 
 _SETTINGS = {                                    # applied when we start the SparkContext
@@ -81,37 +80,32 @@ def storage_level(level):
                       level.replication)
 
 
-class SparkBackedContext(DriverOnly):
-    """A minimr Context whose datasets are real PySpark RDDs.
+class SparkExecutor:
+    """The spark executor: holds the SparkContext that answers the Context's calls.
 
     >>> ctx = Context(executor="spark", workers=2)              # doctest: +SKIP
     >>> ctx.parallelize(range(10)).map(lambda x: x * x).sum()   # doctest: +SKIP
     285
     """
 
-    executor_name = "spark"
+    name = "spark"
 
-    def __init__(self, workers=None, maxFailures=4, master=None, appName="minimr", **conf):
+    def __init__(self, ctx, master=None, appName="minimr", **conf):
         from pyspark import SparkConf, SparkContext      # imported only when asked for
-        for name, value in (("workers", workers), ("maxFailures", maxFailures)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 1):
-                raise MinimrError(f"{name} must be a positive int, got {value!r}")
         bad = sorted(k for k in conf if not k.startswith("spark."))
         if bad:
             raise MinimrError(f"spark executor: unknown options {bad}; Spark settings are "
                               "passed by their own names, e.g. "
                               "**{'spark.executor.memory': '2g'}")
-        self.workers, self.maxFailures = workers, maxFailures
         running = SparkContext._active_spark_context
         if running is not None:
             self.sc, self._owns = running, False         # join; its settings stay as they are
         else:
             _prepare_environment()
             if master is None:                           # local[N, F]: F attempts per task
-                master = f"local[{workers or '*'},{maxFailures}]"
+                master = f"local[{ctx.workers or '*'},{ctx.maxFailures}]"
             sconf = SparkConf().setMaster(master).setAppName(appName)
-            for key, value in {**_SETTINGS, "spark.task.maxFailures": str(maxFailures),
+            for key, value in {**_SETTINGS, "spark.task.maxFailures": str(ctx.maxFailures),
                                **conf}.items():
                 sconf.set(key, str(value))
             self.sc, self._owns = SparkContext.getOrCreate(sconf), True
@@ -121,60 +115,20 @@ class SparkBackedContext(DriverOnly):
         self._first_job = self._next_job_id()            # our jobs: this id and later
         self._stopped = False
 
-    # -------------------------------------------------------------------- lifecycle
     def stop(self):
-        """Stop the SparkContext if this object started it; a joined one keeps running."""
+        """Stop the SparkContext if this executor started it; a joined one keeps running."""
         if not self._stopped:
             self._stopped = True
             if self._owns:
                 self.sc.stop()
 
-    def _live(self):
-        if self._stopped:
-            raise MinimrError("this Context has been stopped")
-        return self.sc
-
     @property
-    def defaultParallelism(self):
+    def default_parallelism(self):
         return self.sc.defaultParallelism
-
-    @property
-    def defaultMinPartitions(self):
-        return self.sc.defaultMinPartitions
 
     @property
     def master(self):
         return self.sc.master
-
-    # ----------------------------------------------------------------------- inputs
-    def parallelize(self, c, numSlices=None):
-        return self._live().parallelize(c, numSlices)
-
-    def range(self, start, end=None, step=1, numSlices=None):
-        return self._live().range(start, end, step, numSlices)
-
-    def emptyRDD(self):
-        return self._live().emptyRDD()
-
-    def textFile(self, name, minPartitions=None, use_unicode=True):
-        return self._live().textFile(name, minPartitions, use_unicode)
-
-    def union(self, rdds):
-        return self._live().union(list(rdds))
-
-    # ------------------------------------------------------------- shared variables
-    def broadcast(self, value):
-        return self._live().broadcast(value)
-
-    def accumulator(self, value, accum_param=None):
-        if accum_param is None and not isinstance(value, (int, float, complex)):
-            raise MinimrError(f"accumulator: no default AccumulatorParam for "
-                              f"{type(value).__name__}; pass accum_param")
-        return self._live().accumulator(value, accum_param)
-
-    # ------------------------------------------------------------------------- jobs
-    def runJob(self, rdd, partitionFunc, partitions=None, allowLocal=False):
-        return self._live().runJob(rdd, partitionFunc, partitions, allowLocal)
 
     def status(self):
         """What Spark holds now: master, application, executors, persisted RDD ids."""
@@ -195,9 +149,8 @@ class SparkBackedContext(DriverOnly):
             out["detail_unavailable"] = f"{type(exc).__name__}: {exc}"
         return out
 
-    @property
     def jobs(self):
-        """The jobs run since this Context was made, shaped like minimr's ctx.jobs:
+        """The jobs run since this executor started, shaped like minimr's ctx.jobs:
         {"job", "seconds", "stages": [{"stage", "kind", "tasks", "task_seconds",
         "shuffle_write_seconds", ...}]}, from Spark's status store (its UI data). Stages
         Spark skipped (shuffle output reused) are left out, as minimr leaves them out."""
@@ -227,10 +180,6 @@ class SparkBackedContext(DriverOnly):
         except Exception:
             return 0
         return max(ids, default=-1) + 1
-
-    def __repr__(self):
-        return (f"<minimr.Context executor=spark master={self.sc.master} "
-                f"{'started here' if self._owns else 'joined'}>")
 
 
 def _accept_minimr_storage_levels(sc):

@@ -1,0 +1,246 @@
+"""The RDD's wide (key-value) operations: each ends in the one shuffle.
+
+    _shuffle(partitioner, aggregator)  -> one ShuffledRDD (plan.Shuffled); shuffle.py
+                                          and the executors' envs move its records
+    partitionBy        a shuffle with no aggregator
+    combineByKey       a shuffle with a map-side combine; reduceByKey, foldByKey and
+                       aggregateByKey are one line over it
+    groupByKey         a shuffle gathering values in lists (no map-side combine)
+    cogroup            groupByKey over a union of tagged values; join, the outer joins,
+                       subtractByKey, subtract and intersection are one line over it
+    distinct           reduceByKey keeping one value
+    sortByKey, sortBy  a shuffle with a range partitioner, then a sort per partition
+
+If the data is already placed by an equal partitioner, combineByKey and groupByKey
+combine in place, without a shuffle (what makes partitionBy(...).cache() pay off).
+RDD (rdd.py) inherits these methods; they build on its narrow ones.
+"""
+
+import copy
+
+from . import plan
+
+from .errors import positive
+from .shuffle import Aggregator, HashPartitioner, RangePartitioner, combine, stable_hash
+
+
+class WideOperations:
+    """Mixed into RDD (rdd.py)."""
+
+    def _reduce_partitions(self, numPartitions):
+        """An explicit count must be positive; None means the input's partition count
+        (PySpark's default without spark.default.parallelism), at least 1."""
+        if numPartitions is None:
+            return max(self.getNumPartitions(), 1)
+        return positive(numPartitions, "numPartitions")
+
+    def _shuffle(self, partitioner, aggregator=None, map_side_combine=False, op="partitionBy"):
+        """The wide primitive: one ShuffledRDD, records placed by `partitioner`, values of a
+        key folded by `aggregator` (on the map side too when `map_side_combine`)."""
+        return self._new(plan.Shuffled, self._node, partitioner, aggregator, map_side_combine,
+                         op=op)
+
+    def partitionBy(self, numPartitions=None, partitionFunc=stable_hash):
+        """Place every (key, value) record in partition ``partitionFunc(key) % n``.
+        If the data is already placed that way, nothing moves.
+
+        >>> p = ctx.parallelize([(1, "a"), (2, "b"), (3, "c")]).partitionBy(2)
+        >>> p.glom().collect()
+        [[(2, 'b')], [(1, 'a'), (3, 'c')]]
+        >>> p.partitionBy(2) is p
+        True
+        """
+        numPartitions = self._reduce_partitions(numPartitions)
+        partitioner = HashPartitioner(numPartitions, partitionFunc)
+        if self.partitioner == partitioner:
+            return self
+        return self._shuffle(partitioner)
+
+    def combineByKey(self, createCombiner, mergeValue, mergeCombiners, numPartitions=None,
+                     partitionFunc=stable_hash, _op="combineByKey"):
+        """The general per-key aggregation; reduceByKey, foldByKey and aggregateByKey are
+        one line over it. Values are combined map-side before the shuffle (Hadoop's
+        combiner), then the combiners of each key are merged reduce-side.
+
+        >>> pairs = ctx.parallelize([("a", 1), ("b", 2), ("a", 3)], 2)
+        >>> sorted(pairs.combineByKey(lambda v: [v], lambda c, v: c + [v], lambda c, d: c + d).collect())
+        [('a', [1, 3]), ('b', [2])]
+        """
+        n = self._reduce_partitions(numPartitions)
+        partitioner = HashPartitioner(n, partitionFunc)
+        if self.partitioner == partitioner:
+            # already placed by key: every key's records are in one partition, no shuffle
+            return self._pipe(lambda _, it: iter(combine(it, createCombiner, mergeValue)), True, _op)
+        agg = Aggregator(createCombiner, mergeValue, mergeCombiners)
+        return self._shuffle(partitioner, agg, map_side_combine=True, op=_op)
+
+    def reduceByKey(self, func, numPartitions=None, partitionFunc=stable_hash):
+        """
+        >>> sorted(ctx.parallelize([("a", 1), ("b", 1), ("a", 1)]).reduceByKey(operator.add).collect())
+        [('a', 2), ('b', 1)]
+        """
+        return self.combineByKey(lambda v: v, func, func, numPartitions, partitionFunc,
+                                 _op="reduceByKey")
+
+    def foldByKey(self, zeroValue, func, numPartitions=None, partitionFunc=stable_hash):
+        zero = lambda: copy.deepcopy(zeroValue)  # noqa: E731  (a fresh zero per key)
+        return self.combineByKey(lambda v: func(zero(), v), func, func, numPartitions,
+                                 partitionFunc, _op="foldByKey")
+
+    def aggregateByKey(self, zeroValue, seqFunc, combFunc, numPartitions=None,
+                       partitionFunc=stable_hash):
+        zero = lambda: copy.deepcopy(zeroValue)  # noqa: E731
+        return self.combineByKey(lambda v: seqFunc(zero(), v), seqFunc, combFunc,
+                                 numPartitions, partitionFunc, _op="aggregateByKey")
+
+    def groupByKey(self, numPartitions=None, partitionFunc=stable_hash):
+        """All values of each key, in a ResultIterable. No map-side combine: grouping
+        does not make the data smaller (Spark's groupByKey skips it for that reason).
+
+        >>> sorted((k, list(v)) for k, v in ctx.parallelize([("a", 1), ("a", 2)]).groupByKey().collect())
+        [('a', [1, 2])]
+        """
+        n = self._reduce_partitions(numPartitions)
+        agg = Aggregator(_new_list, _append, _extend)
+        partitioner = HashPartitioner(n, partitionFunc)
+        if self.partitioner == partitioner:
+            grouped = self.combineByKey(_new_list, _append, _extend, n, partitionFunc,
+                                        _op="groupByKey")
+        else:
+            grouped = self._shuffle(partitioner, agg, map_side_combine=False, op="groupByKey")
+        return grouped.mapValues(ResultIterable)
+
+    def cogroup(self, other, numPartitions=None):
+        """For each key, the values from each side.
+
+        >>> x = ctx.parallelize([("a", 1), ("b", 4)]); y = ctx.parallelize([("a", 2)])
+        >>> sorted((k, (list(a), list(b))) for k, (a, b) in x.cogroup(y).collect())
+        [('a', ([1], [2])), ('b', ([4], []))]
+        """
+        tagged = (self.mapValues(lambda v: (0, v))
+                  .union(other.mapValues(lambda v: (1, v))))
+
+        def split_sides(values):
+            sides = ([], [])
+            for tag, v in values:
+                sides[tag].append(v)
+            return ResultIterable(sides[0]), ResultIterable(sides[1])
+        return tagged.groupByKey(numPartitions).mapValues(split_sides)
+
+    def _join(self, other, numPartitions, keep_left, keep_right):
+        def pairs(sides):
+            left, right = list(sides[0]), list(sides[1])
+            if keep_left and not right:
+                right = [None]
+            if keep_right and not left:
+                left = [None]
+            return [(v, w) for v in left for w in right]
+        return self.cogroup(other, numPartitions).flatMapValues(pairs)
+
+    def join(self, other, numPartitions=None):
+        """
+        >>> sorted(ctx.parallelize([("a", 1), ("b", 4)]).join(ctx.parallelize([("a", 2), ("a", 3)])).collect())
+        [('a', (1, 2)), ('a', (1, 3))]
+        """
+        return self._join(other, numPartitions, False, False)
+
+    def leftOuterJoin(self, other, numPartitions=None):
+        return self._join(other, numPartitions, True, False)
+
+    def rightOuterJoin(self, other, numPartitions=None):
+        return self._join(other, numPartitions, False, True)
+
+    def fullOuterJoin(self, other, numPartitions=None):
+        return self._join(other, numPartitions, True, True)
+
+    def subtractByKey(self, other, numPartitions=None):
+        return (self.cogroup(other, numPartitions)
+                .filter(lambda kv: len(kv[1][0]) and not len(kv[1][1]))
+                .flatMapValues(lambda sides: sides[0]))
+
+    def subtract(self, other, numPartitions=None):
+        """Records of this RDD not in `other` (duplicates of this RDD are kept).
+
+        >>> sorted(ctx.parallelize([1, 2, 2, 3]).subtract(ctx.parallelize([3])).collect())
+        [1, 2, 2]
+        """
+        return (self.map(lambda x: (x, True))
+                .subtractByKey(other.map(lambda x: (x, True)), numPartitions).keys())
+
+    def intersection(self, other):
+        """
+        >>> sorted(ctx.parallelize([1, 2, 2, 3]).intersection(ctx.parallelize([2, 3, 4])).collect())
+        [2, 3]
+        """
+        return (self.map(lambda v: (v, None)).cogroup(other.map(lambda v: (v, None)))
+                .filter(lambda kv: len(kv[1][0]) and len(kv[1][1])).keys())
+
+    def distinct(self, numPartitions=None):
+        """
+        >>> sorted(ctx.parallelize([1, 1.0, True, 2]).distinct().collect())
+        [1, 2]
+        """
+        return (self.map(lambda x: (x, None)).reduceByKey(lambda x, _: x, numPartitions)
+                .map(lambda kv: kv[0]))
+
+    def sortByKey(self, ascending=True, numPartitions=None, keyfunc=lambda x: x):
+        """Total order: range-partition by key, then sort each partition. Like PySpark,
+        this runs jobs *now* (a count, and a sample of keys to choose the ranges).
+
+        >>> ctx.parallelize([("b", 1), ("a", 2), ("c", 3)], 2).sortByKey().collect()
+        [('a', 2), ('b', 1), ('c', 3)]
+        """
+        n = self._reduce_partitions(numPartitions)
+
+        def sort_partition(it):
+            return iter(sorted(it, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
+
+        if n == 1:
+            one = self.coalesce(1) if self.getNumPartitions() > 1 else self
+            return one.mapPartitions(sort_partition, True)
+        size = self.count()
+        if not size:
+            return self
+        fraction = min(n * 20.0 / size, 1.0)    # ~20 keys a partition, as Spark samples
+        samples = sorted(self.sample(False, fraction, 1).keys().collect(), key=keyfunc)
+        bounds = [keyfunc(samples[int(len(samples) * (i + 1) / n)]) for i in range(n - 1)]
+        partitioner = RangePartitioner(n, bounds, ascending, keyfunc)
+        return self._shuffle(partitioner, op="sortByKey").mapPartitions(sort_partition, True)
+
+    def sortBy(self, keyfunc, ascending=True, numPartitions=None):
+        """
+        >>> ctx.parallelize([3, 1, 2]).sortBy(lambda x: -x).collect()
+        [3, 2, 1]
+        """
+        return self.keyBy(keyfunc).sortByKey(ascending, numPartitions).values()
+
+
+
+def _new_list(v):
+    return [v]
+
+
+def _append(c, v):
+    c.append(v)
+    return c
+
+
+def _extend(c, d):
+    c.extend(d)
+    return c
+
+
+class ResultIterable:
+    """The values of one key after groupByKey/cogroup: iterable, with a length."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        return f"ResultIterable({self.data!r})"
