@@ -1,6 +1,6 @@
 """The RDD's actions: each runs a job (scheduler.run_job) and brings values back.
 
-    _run(func, partitions)   func(iterator) -> value, once per partition, as tasks
+    _run_job(func, partitions)   func(iterator) -> value, once per partition, as tasks
     collect, count, take, first, isEmpty, takeOrdered, top, takeSample
     reduce, fold, aggregate, treeAggregate, treeReduce, sum, min, max
     stats, mean, variance, stdev, countByValue, countByKey, collectAsMap, lookup
@@ -32,19 +32,19 @@ from .task import TaskContext
 class Actions:
     """Mixed into RDD (rdd.py)."""
 
-    def _run(self, func, partitions=None):
+    def _run_job(self, func, partitions=None):
         """One value per partition: the action's per-partition part, run as tasks."""
         return run_job(self.ctx, self._node, func, partitions)
 
     def collect(self):
-        return [x for part in self._run(list) for x in part]
+        return [x for part in self._run_job(list) for x in part]
 
     def count(self):
         """
         >>> ctx.parallelize(range(10), 3).count()
         10
         """
-        return sum(self._run(lambda it: sum(1 for _ in it)))
+        return sum(self._run_job(lambda it: sum(1 for _ in it)))
 
     def take(self, num):
         """The first `num` records, scanning one partition, then more as needed (4x at a
@@ -61,7 +61,7 @@ class Actions:
                     max(int(1.5 * num * scanned / len(items)) - scanned, 1), scanned * 4)
             left = num - len(items)
             parts = range(scanned, min(scanned + try_parts, total))
-            for part in self._run(lambda it: list(itertools.islice(it, left)), parts):
+            for part in self._run_job(lambda it: list(itertools.islice(it, left)), parts):
                 items.extend(part)
             scanned += try_parts
         return items[:num]
@@ -82,7 +82,7 @@ class Actions:
         """
         if num < 0:
             raise ValueError("top N cannot be negative.")
-        parts = self._run(lambda it: heapq.nsmallest(num, it, key))
+        parts = self._run_job(lambda it: heapq.nsmallest(num, it, key))
         return heapq.nsmallest(num, itertools.chain.from_iterable(parts), key)
 
     def top(self, num, key=None):
@@ -90,7 +90,7 @@ class Actions:
         >>> ctx.parallelize([5, 1, 4, 2], 2).top(2)
         [5, 4]
         """
-        parts = self._run(lambda it: heapq.nlargest(num, it, key))
+        parts = self._run_job(lambda it: heapq.nlargest(num, it, key))
         return heapq.nlargest(num, itertools.chain.from_iterable(parts), key)
 
     def takeSample(self, withReplacement, num, seed=None):
@@ -123,7 +123,7 @@ class Actions:
         >>> ctx.parallelize(range(5), 2).reduce(operator.add)
         10
         """
-        parts = [v for v in self._run(lambda it: _reduce_part(f, it)) if v is not EMPTY]
+        parts = [v for v in self._run_job(lambda it: _reduce_part(f, it)) if v is not EMPTY]
         if not parts:
             raise ValueError("Can not reduce() empty RDD")
         return _reduce(f, parts)
@@ -135,14 +135,14 @@ class Actions:
         >>> ctx.parallelize([1, 2, 3], 2).fold(0, operator.add)
         6
         """
-        return _reduce(op, self._run(lambda it: _reduce(op, it, zeroValue)), zeroValue)
+        return _reduce(op, self._run_job(lambda it: _reduce(op, it, zeroValue)), zeroValue)
 
     def aggregate(self, zeroValue, seqOp, combOp):
         """
         >>> ctx.parallelize([1, 2, 3], 2).aggregate((0, 0), lambda a, x: (a[0] + x, a[1] + 1), lambda a, b: (a[0] + b[0], a[1] + b[1]))
         (6, 3)
         """
-        parts = self._run(lambda it: _reduce(seqOp, it, copy.deepcopy(zeroValue)))
+        parts = self._run_job(lambda it: _reduce(seqOp, it, copy.deepcopy(zeroValue)))
         return _reduce(combOp, parts, zeroValue)
 
     def treeAggregate(self, zeroValue, seqOp, combOp, depth=2):
@@ -215,7 +215,7 @@ class Actions:
                 counts[x] += 1
             return counts
         total = defaultdict(int)
-        for part in self._run(count_part):
+        for part in self._run_job(count_part):
             for k, c in part.items():
                 total[k] += c
         return total
@@ -230,11 +230,11 @@ class Actions:
         """Values for `key`. With a known partitioner only one partition is read."""
         values = self.filter(lambda kv: kv[0] == key).values()
         if self.partitioner is not None:
-            return values._run(list, [self.partitioner(key)])[0]
+            return values._run_job(list, [self.partitioner(key)])[0]
         return values.collect()
 
     def foreach(self, f):
-        self._run(lambda it: [f(x) for x in it] and None)
+        self._run_job(lambda it: [f(x) for x in it] and None)
 
     def foreachPartition(self, f):
 
@@ -243,7 +243,7 @@ class Actions:
             if out is not None and hasattr(out, "__iter__"):
                 for _ in out:           # a generator's body runs only when consumed
                     pass
-        self._run(run)
+        self._run_job(run)
 
     def saveAsTextFile(self, path, compressionCodecClass=None):
         """One ``part-NNNNN`` file per partition (``str(record)`` per line) plus
@@ -258,7 +258,7 @@ class Actions:
             tc = TaskContext.get()
             return io.write_part(path, tc.partitionId(), tc.attemptNumber(), it)
         try:
-            self._run(write)
+            self._run_job(write)
         except BaseException:
             io.abort_job(path)
             raise

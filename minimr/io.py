@@ -40,11 +40,6 @@ class FileSplit:
     start: int
     length: int          # -1: the whole (compressed) file
 
-    def __repr__(self):
-        if self.length < 0:
-            return f"{self.path}:whole"
-        return f"{self.path}:{self.start}+{self.length}"
-
 
 # ------------------------------------------------------------- the LineRecordReader rule
 

@@ -75,17 +75,15 @@ def find_unpicklable(roots):
     seen, stack = set(), list(roots)
     while stack:
         obj = stack.pop()
-        if obj is None or id(obj) in seen:
+        if id(obj) in seen or not (callable(obj) or hasattr(obj, "__dict__")):
             continue
         seen.add(id(obj))
         code = getattr(obj, "__code__", None)
-        if code is None:
-            if hasattr(obj, "__dict__") and not isinstance(obj, type):
-                stack.extend(v for v in vars(obj).values() if callable(v) or hasattr(v, "__dict__"))
+        if code is None:                          # a lineage node, an Aggregator...
+            stack.extend(vars(obj).values() if hasattr(obj, "__dict__") else ())
             continue
-        where = f"{obj.__qualname__} at {code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}"
         names = [(n, c.cell_contents) for n, c in zip(code.co_freevars, obj.__closure__ or ())
-                 if _filled(c)]
+                 if c != _EMPTY_CELL]
         names += [(n, obj.__globals__[n]) for n in code.co_names if n in obj.__globals__]
         for name, value in names:
             if getattr(value, "__code__", None) is not None:
@@ -95,16 +93,12 @@ def find_unpicklable(roots):
                 cloudpickle.dumps(value)
             except Exception:
                 kind = type(value)
-                return f"`{name}` (a {kind.__module__}.{kind.__qualname__}), captured by {where}"
+                return (f"`{name}` (a {kind.__module__}.{kind.__qualname__}), captured by "
+                        f"{obj.__qualname__} at {code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}")
     return None
 
 
-def _filled(cell):
-    try:
-        cell.cell_contents
-        return True
-    except ValueError:
-        return False
+_EMPTY_CELL = types.CellType()      # a closure cell whose variable is not assigned yet
 
 
 # cloudpickle 3 renames the file of every function it pickles by value to "<dynamic-code>"

@@ -71,21 +71,21 @@ StorageLevel.OFF_HEAP = StorageLevel(True, True, True, False, 1)
 
 
 class Node:
-    """One dataset in the lineage. Subclasses define `parents` (narrow dependencies)
-    and `compute(split, env)`; `iterator` adds the cache in front of compute."""
+    """One dataset in the lineage: `parents` are its narrow dependencies (the same
+    stage); `compute(split, env)` makes a partition; `iterator` puts the cache in front."""
 
     kind = "RDD"
     reads_input = False       # a source: its records are a stage's input
 
-    def __init__(self, nid, num_partitions, partitioner=None, op=""):
+    def __init__(self, nid, num_partitions, parents=(), partitioner=None, op=""):
         self.id = nid
         self.num_partitions = num_partitions
+        self.parents = tuple(parents)
+        self.parent = self.parents[0] if len(self.parents) == 1 else None
         self.partitioner = partitioner      # set when keys are known to be placed by it
         self.storage = None                 # a StorageLevel once persisted
         self.op = op                        # what made it: "map", "reduceByKey", ...
         self.name = None
-
-    parents = ()
 
     def iterator(self, split, env):
         """The partition's records: from the cache if this node is persisted and the
@@ -109,17 +109,13 @@ class Node:
         add_metric("cache_write_seconds", time.perf_counter() - t)
         return iter(block)
 
-    def compute(self, split, env):
-        raise NotImplementedError
-
     def label(self):
         name = f"{self.name} " if self.name else ""
         return f"{name}{self.kind}[{self.id}] at {self.op}"
 
 
 class ParallelCollection(Node):
-    kind = "ParallelCollectionRDD"
-    reads_input = True
+    kind, reads_input = "ParallelCollectionRDD", True
 
     def __init__(self, nid, slices, op="parallelize"):
         super().__init__(nid, len(slices), op=op)
@@ -131,8 +127,7 @@ class ParallelCollection(Node):
 
 class RangeSource(Node):
     """parallelize(range(...)): each partition is a sub-range, cut evenly (PySpark)."""
-    kind = "ParallelCollectionRDD"
-    reads_input = True
+    kind, reads_input = "ParallelCollectionRDD", True
 
     def __init__(self, nid, r: range, num_slices, op="range"):
         super().__init__(nid, num_slices, op=op)
@@ -144,8 +139,7 @@ class RangeSource(Node):
 
 
 class TextFile(Node):
-    kind = "HadoopRDD"
-    reads_input = True
+    kind, reads_input = "HadoopRDD", True
 
     def __init__(self, nid, splits, use_unicode=True, op="textFile"):
         super().__init__(nid, len(splits), op=op)
@@ -169,12 +163,8 @@ class Pipelined(Node):
             f = lambda split, it: g(split, prev_f(split, it))  # noqa: E731
             ops = parent.ops + ops
             parent = parent.parent
-        super().__init__(nid, parent.num_partitions, partitioner, op=op)
-        self.parent, self.f, self.ops = parent, f, ops
-
-    @property
-    def parents(self):
-        return (self.parent,)
+        super().__init__(nid, parent.num_partitions, [parent], partitioner, op=op)
+        self.f, self.ops = f, ops
 
     def compute(self, split, env):
         return self.f(split, self.parent.iterator(split, env))
@@ -189,19 +179,15 @@ class Union(Node):
     PartitionerAwareUnionRDD), so the union keeps the partitioner."""
     kind = "UnionRDD"
 
-    def __init__(self, nid, parents_, aware=False, op="union"):
-        n = parents_[0].num_partitions if aware else sum(p.num_partitions for p in parents_)
-        super().__init__(nid, n, parents_[0].partitioner if aware else None, op=op)
-        self._parents, self.aware = list(parents_), aware
-
-    @property
-    def parents(self):
-        return self._parents
+    def __init__(self, nid, parents, aware=False, op="union"):
+        n = parents[0].num_partitions if aware else sum(p.num_partitions for p in parents)
+        super().__init__(nid, n, parents, parents[0].partitioner if aware else None, op=op)
+        self.aware = aware
 
     def compute(self, split, env):
         if self.aware:
-            return itertools.chain.from_iterable(p.iterator(split, env) for p in self._parents)
-        for p in self._parents:
+            return itertools.chain.from_iterable(p.iterator(split, env) for p in self.parents)
+        for p in self.parents:
             if split < p.num_partitions:
                 return p.iterator(split, env)
             split -= p.num_partitions
@@ -214,12 +200,8 @@ class Coalesced(Node):
     kind = "CoalescedRDD"
 
     def __init__(self, nid, parent, groups, op="coalesce"):
-        super().__init__(nid, len(groups), op=op)
-        self.parent, self.groups = parent, groups     # (n,) lists of parent partitions
-
-    @property
-    def parents(self):
-        return (self.parent,)
+        super().__init__(nid, len(groups), [parent], op=op)
+        self.groups = groups                # (n,) lists of parent partitions
 
     def compute(self, split, env):
         return itertools.chain.from_iterable(self.parent.iterator(p, env)
@@ -231,28 +213,24 @@ class Cartesian(Node):
     kind = "CartesianRDD"
 
     def __init__(self, nid, a, b, op="cartesian"):
-        super().__init__(nid, a.num_partitions * b.num_partitions, op=op)
-        self.a, self.b = a, b
-
-    @property
-    def parents(self):
-        return (self.a, self.b)
+        super().__init__(nid, a.num_partitions * b.num_partitions, [a, b], op=op)
 
     def compute(self, split, env):
-        i, j = divmod(split, self.b.num_partitions)
-        right = list(self.b.iterator(j, env))
-        return ((x, y) for x in self.a.iterator(i, env) for y in right)
+        a, b = self.parents
+        i, j = divmod(split, b.num_partitions)
+        right = list(b.iterator(j, env))
+        return ((x, y) for x in a.iterator(i, env) for y in right)
 
 
 class Shuffled(Node):
-    """The reduce side of a shuffle. Its parent's partitions are bucketed by
-    `partitioner` in map tasks of the previous stage; partition r here merges bucket r
-    of every map output."""
+    """The reduce side of a shuffle. Its `parent` (a wide dependency: not in `parents`)
+    is bucketed by `partitioner` in the map tasks of the previous stage; partition r
+    here merges bucket r of every map output."""
     kind = "ShuffledRDD"
 
     def __init__(self, nid, parent, partitioner, aggregator=None, map_side_combine=False,
                  op="partitionBy"):
-        super().__init__(nid, partitioner.num_partitions, partitioner, op=op)
+        super().__init__(nid, partitioner.num_partitions, (), partitioner, op=op)
         self.parent, self.aggregator, self.map_side_combine = parent, aggregator, map_side_combine
         self.shuffle_id = nid
 
@@ -272,8 +250,7 @@ def narrow_ancestors(node):
             continue
         seen.add(n.id)
         out.append(n)
-        if not isinstance(n, Shuffled):
-            stack.extend(n.parents)
+        stack.extend(n.parents)
     return out
 
 

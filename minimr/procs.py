@@ -131,11 +131,9 @@ class Worker:
 
 
 def _exit_text(code):
+    """How a process ended: "killed by signal 9 (Killed)" or "exit code 1"."""
     if code is not None and code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
+        return f"killed by signal {-code} ({signal.strsignal(-code)})"
     return f"exit code {code}"
 
 
@@ -353,37 +351,38 @@ class ProcessExecutor:
     # ------------------------------------------------------------------ the end
     def unpersist(self, rdd_id):
         for w in self.workers:
-            for key in [k for k in w.blocks if k[0] == rdd_id]:
-                del w.blocks[key]
-        for key in [k for k in self.lost if k[0] == rdd_id]:
-            del self.lost[key]
-
-    def kill(self):
-        """Kill every worker now and remove the directory (on SIGTERM)."""
-        self._stopped = True
-        for w in self.workers:
-            w.proc.kill()
-            w.proc.wait()
-            w.alive = False
-        shutil.rmtree(self.dir, ignore_errors=True)
+            forget(w.blocks, rdd_id)
+        forget(self.lost, rdd_id)
 
     def stop(self):
         """Ask every worker to exit, kill what is still there after 2 s, remove the dir."""
         if self._stopped:
             return
-        self._stopped = True
         self.tell_workers("stop")
         deadline = time.monotonic() + 2
         for w in self.workers:
             try:
                 w.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                w.proc.kill()
-                w.proc.wait()
-            w.alive = False
+                pass
+        self.kill()
+
+    def kill(self):
+        """Kill every worker now (SIGTERM comes here directly) and remove the dir."""
+        self._stopped = True
+        for w in self.workers:
+            w.proc.kill()
+            w.proc.wait()
             w.conn.close()
+            w.alive = False
         if not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def forget(d, first):
+    """Remove from dict `d` every key (a tuple) that starts with `first`."""
+    for key in [k for k in d if k[0] == first]:
+        del d[key]
 
 
 def private_dir(prefix, parent=None):

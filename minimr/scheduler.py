@@ -30,6 +30,7 @@ The executor decides *where* and *how* tasks run; the scheduler decides *what* r
 RDD actions (actions.py) and Context.runJob call run_job.
 """
 
+import dataclasses
 import time
 
 from . import plan
@@ -95,10 +96,12 @@ def _run_stage(ctx, job, tasks, kind):
                 fetch_rounds += 1
                 if fetch_rounds > MAX_STAGE_ATTEMPTS * len(tasks):   # outputs keep vanishing
                     raise_task_failure(task, out)
-                _ensure_shuffle(ctx, job, _find_shuffle(task.node, out.fetch_failed.shuffle_id))
-                retry.append(_again(task, same_attempt=True))
+                lost = out.fetch_failed.shuffle_id
+                _ensure_shuffle(ctx, job, next(sh for sh in plan.parent_shuffles(task.node)
+                                               if sh.shuffle_id == lost))
+                retry.append(task)                     # the same attempt, once it can read
             elif task.attempt + 1 < ctx.maxFailures and not _deterministic(out):
-                retry.append(_again(task))
+                retry.append(dataclasses.replace(task, attempt=task.attempt + 1))
             else:
                 raise_task_failure(task, out)
         pending = retry
@@ -112,28 +115,11 @@ def _deterministic(failure):
     return isinstance(failure.exception, MinimrError) and not failure.worker_lost
 
 
-def _again(task, same_attempt=False):
-    return Task(task.stage_id, task.partition, task.attempt + (0 if same_attempt else 1),
-                task.node, task.shuffle, task.func, task.num_attempts)
-
-
-def _find_shuffle(node, shuffle_id):
-    for sh in plan.parent_shuffles(node):
-        if sh.shuffle_id == shuffle_id:
-            return sh
-    raise RuntimeError(f"shuffle {shuffle_id} is not read by this stage")
-
-
 def raise_task_failure(task, failure: TaskFailure):
     """Raise the user's exception as the driver sees it: same type, engine context in a
     note ("stage 1, partition 3, attempt 4 of 4"), remote traceback as __cause__."""
     exc = failure.exception
-    where = f"minimr: {task.describe()} failed"
-    if failure.worker_lost:
-        where += " (its worker process died)"
-    if exc is None:
-        exc = RuntimeError(f"{where}; the exception could not be sent back")
-    else:
-        exc.add_note(where)
+    exc.add_note(f"minimr: {task.describe()} failed"
+                 + (" (its worker process died)" if failure.worker_lost else ""))
     exc.__traceback__ = None
     raise exc from RemoteTraceback(failure.traceback)

@@ -38,10 +38,10 @@ def stable_hash(x) -> int:
     >>> stable_hash("spark") == stable_hash("spark") and stable_hash(None)
     0
     """
+    if type(x) is str or isinstance(x, str):      # (the first test is a speed path)
+        return zlib.crc32(x.encode("utf-8", "surrogatepass"))
     if x is None:
         return 0
-    if isinstance(x, str):
-        return zlib.crc32(x.encode("utf-8", "surrogatepass"))
     if isinstance(x, (bytes, bytearray, memoryview)):
         return zlib.crc32(x)
     if isinstance(x, tuple):

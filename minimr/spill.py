@@ -41,6 +41,7 @@ import heapq
 import itertools
 import numbers
 import os
+import pickle
 import struct
 import sys
 import zlib
@@ -53,7 +54,7 @@ from .shuffle import identity, combine, stable_hash
 from .task import add_metric
 
 LEN = struct.Struct("<I")          # record header: the pickle's length
-RECORD_COST = 150                  # bytes a buffered record holds beyond its pickle: the
+RECORD_COST = 200                  # bytes a buffered record holds beyond its pickle: the
                                    # entry tuples, the sort key, the bytes object header
 CHUNK = 1 << 20                    # bytes read or written at a time
 
@@ -69,25 +70,27 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
     ``file.out.index`` in `workdir`. Returns the records per reduce partition."""
     partitioner, n = shuffled.partitioner, shuffled.partitioner.num_partitions
     agg = shuffled.aggregator if shuffled.map_side_combine else None
-    buffer, used, spills = [], 0, []         # buffer: ((partition, *sort key), record bytes)
-    written = bytes_out = 0
+    buffer = [[] for _ in range(n)]          # (R,) lists of (sort key, pickled record)
+    used, spills, written, bytes_out = 0, [], 0, 0
     for record in records:
         try:
             k, v = record
+            blob = pickle.dumps(record, 5)
         except (TypeError, ValueError):
             raise TypeError(f"a record written to a shuffle must be a (key, value) pair, "
                             f"got {record!r:.80}") from None
-        raw = _record(k, v)
-        buffer.append(((partitioner(k), *sort_key(k)), raw))
-        used += len(raw) + RECORD_COST
-        written, bytes_out = written + 1, bytes_out + len(raw)
+        except (pickle.PicklingError, AttributeError):
+            blob = pickling.dumps(record)    # a class pickle cannot name: cloudpickle
+        buffer[partitioner(k)].append((sort_key(k), blob))
+        used += len(blob) + RECORD_COST
+        written, bytes_out = written + 1, bytes_out + len(blob)
         if used >= buffer_bytes:
-            spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), n, agg))
-            buffer, used = [], 0
+            spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
+            buffer, used = [[] for _ in range(n)], 0
     add_metric("map_output_records", written)
     add_metric("map_output_bytes", bytes_out)
-    if buffer or not spills:
-        spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), n, agg))
+    if used or not spills:
+        spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
     final = os.path.join(workdir, "file.out")
     if len(spills) == 1:                     # one spill is already the map output (Hadoop too)
         os.link(spills[0][0].path, final)
@@ -102,32 +105,29 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
     return [s.records for s in out.close(n)]
 
 
-def spill(buffer, path, num_partitions, agg=None):
-    """Sort the buffer by (partition, key), combine equal keys with the aggregator's
+def spill(buffer, path, agg=None):
+    """Sort each partition's records by key, combine equal keys with the aggregator's
     create_combiner/merge_value (Hadoop runs the combiner at each spill), and write one
     run file with a segment per partition, plus its index."""
-    buffer.sort(key=itemgetter(0))            # stable: equal keys keep their input order
     out = SegmentWriter(path)
-    for p, entries in itertools.groupby(buffer, key=lambda entry: entry[0][0]):
-        while len(out.segments) < p:
-            out.end_segment()
-        stream = ((order[1:], raw) for order, raw in entries)
-        write_sorted(out, stream, agg and (agg.create_combiner, agg.merge_value))
+    for entries in buffer:
+        entries.sort(key=itemgetter(0))      # stable: equal keys keep their input order
+        write_sorted(out, entries, agg and (agg.create_combiner, agg.merge_value))
         out.end_segment()
     add_metric("spills", 1)
-    return out.close(num_partitions)
+    return out.close(len(buffer))
 
 
 def write_sorted(out, stream, fold=None):
     """Write a key-sorted stream of (sort key, record bytes); with fold = (create,
     merge), the records of each key are first combined into one."""
     if fold is None:
-        for _, raw in stream:
-            out.write(raw)
+        for _, blob in stream:
+            out.write(blob)
         return
     counts = [0, 0, 0]
-    for k, c in grouped(stream, fold, counts):
-        out.write(_record(k, c))
+    for record in grouped(stream, fold, counts):
+        out.write(pickling.dumps(record))
     add_metric("combine_input_records", counts[0])
     add_metric("combine_output_records", counts[1])
 
@@ -138,7 +138,7 @@ def grouped(stream, fold, counts):
     combine of shuffle.py (it tells apart keys that share a sort key without being equal).
     Adds records read to counts[0], records yielded to counts[1], groups to counts[2]."""
     for _, group in itertools.groupby(stream, key=itemgetter(0)):
-        pairs = [pickling.loads(memoryview(raw)[4:]) for _, raw in group]
+        pairs = [pickling.loads(blob) for _, blob in group]
         out = pairs if fold is None else combine(pairs, *fold)
         counts[0] += len(pairs)
         counts[1] += len(out)
@@ -166,20 +166,9 @@ def reduce_side(segments, shuffled, merge_factor, workdir):
 def fetch(segment, dest):
     """Hadoop's shuffle fetch: copy one segment of a map output into the reducer's own
     file, checking its crc32; the copy, as a Segment of `dest`."""
-    crc, left = 0, segment.length
-    with open(segment.path, "rb") as f, open(dest, "wb") as out:
-        f.seek(segment.offset)
-        while left:
-            chunk = f.read(min(left, CHUNK))
-            if not chunk:
-                raise ChecksumError(f"{segment.path}: segment truncated "
-                                    f"({left} of {segment.length} bytes missing)")
-            crc = zlib.crc32(chunk, crc)
+    with open(dest, "wb") as out:
+        for chunk in checked_chunks(segment):
             out.write(chunk)
-            left -= len(chunk)
-    if crc != segment.crc:
-        raise ChecksumError(f"{segment.path}: checksum mismatch in the segment at "
-                            f"{segment.offset} (crc32 {crc:08x}, index says {segment.crc:08x})")
     add_metric("shuffle_bytes", segment.length)
     add_metric("file_bytes_written", segment.length)
     return Segment(dest, 0, segment.length, segment.records, segment.crc)
@@ -188,7 +177,7 @@ def fetch(segment, dest):
 # ------------------------------------------------------------------------ 3. merge
 
 def merge_runs(segments, merge_factor, workdir, tag):
-    """Merge sorted runs into one stream of (sort key, record bytes). While there are
+    """Merge sorted runs into one stream of (sort key, pickled record). While there are
     more than `merge_factor` runs, neighbouring groups of `merge_factor` are first
     merged into new run files (Hadoop's merge passes, io.sort.factor). heapq.merge is
     stable: of equal keys, the earlier run's records come first."""
@@ -217,6 +206,11 @@ def sort_key(k):
     >>> sorted(["b", 2, None, (1, "a"), "a", 1.5], key=sort_key)
     [1.5, 2, 'a', 'b', (1, 'a'), None]
     """
+    t = type(k)
+    if t is str:                                  # the common cases first (a speed path)
+        return 1, k
+    if (t is int or t is float) and k == k:
+        return 0, k
     if isinstance(k, complex) and k.imag == 0:
         k = k.real                                # complex(1, 0) == 1: one key
     if isinstance(k, (numbers.Real, Decimal)) and k == k:   # (NaN is equal to nothing)
@@ -242,11 +236,6 @@ class Segment:
     crc: int
 
 
-def _record(k, v) -> bytes:
-    blob = pickling.dumps((k, v))
-    return LEN.pack(len(blob)) + blob
-
-
 class SegmentWriter:
     """Writes records into a file, one segment per reduce partition, tracking each
     segment's offset, length, record count and crc32; close() writes the index."""
@@ -257,8 +246,9 @@ class SegmentWriter:
         self.segments = []                # (R,) Segment, in partition order
         self.buf, self.start, self.records, self.crc, self.pos = bytearray(), 0, 0, 0, 0
 
-    def write(self, raw):                 # a whole record: header + pickle
-        self.buf += raw
+    def write(self, blob):                # a pickled record, after its length
+        self.buf += LEN.pack(len(blob))
+        self.buf += blob
         self.records += 1
         if len(self.buf) >= CHUNK:
             self._flush()
@@ -301,11 +291,11 @@ def read_index(path) -> list:
             (line.split() for line in body.splitlines() if not line.startswith("#"))]
 
 
-def read_records(segment):
-    """Yield each record (header + pickle) of a segment, in file order, after checking
-    its crc32 (a first pass over the bytes, so no damaged record is ever unpickled)."""
+def checked_chunks(segment):
+    """The bytes of a segment, a chunk at a time; ChecksumError after the last one if
+    they are not the bytes its index describes (length and crc32)."""
     crc, left = 0, segment.length
-    with open(segment.path, "rb", buffering=CHUNK) as f:
+    with open(segment.path, "rb") as f:
         f.seek(segment.offset)
         while left:
             chunk = f.read(min(left, CHUNK))
@@ -313,49 +303,41 @@ def read_records(segment):
                 break
             crc = zlib.crc32(chunk, crc)
             left -= len(chunk)
-        if left or crc != segment.crc:
-            raise ChecksumError(f"{segment.path}: the segment at {segment.offset} is damaged "
-                                f"(crc32 {crc:08x}, expected {segment.crc:08x})")
-        add_metric("file_bytes_read", segment.length)
+            yield chunk
+    if left or crc != segment.crc:
+        raise ChecksumError(f"{segment.path}: the segment at {segment.offset} is damaged "
+                            f"({left} bytes missing, crc32 {crc:08x}, expected {segment.crc:08x})")
+    add_metric("file_bytes_read", segment.length)
+
+
+def read_records(segment):
+    """Yield each record (its pickle) of a segment, in file order, after checking
+    its crc32 (a first pass over the bytes, so no damaged record is ever unpickled)."""
+    for _ in checked_chunks(segment):
+        pass
+    with open(segment.path, "rb", buffering=CHUNK) as f:
         f.seek(segment.offset)
         left = segment.length
         while left > 0:
-            header = f.read(4)
-            blob = f.read(LEN.unpack(header)[0])
+            blob = f.read(LEN.unpack(f.read(4))[0])
             left -= 4 + len(blob)
-            yield header + blob
+            yield blob
 
 
 def read_run(segment):
-    """A sorted run: (sort key, record bytes) for each record of a segment."""
-    return ((sort_key(pickling.loads(memoryview(raw)[4:])[0]), raw) for raw in read_records(segment))
+    """A sorted run: (sort key, pickled record) for each record of a segment."""
+    return ((sort_key(pickling.loads(blob)[0]), blob) for blob in read_records(segment))
 
 
 # ------------------------------------------------------------- looking inside
 
 def dump(path, out=None):
-    """Print a run file (record by record) or an index file, for learners."""
-    out = out or sys.stdout
-    index = path.endswith(".index")
-    data = path[:-len(".index")] if index else path
-    if not os.path.exists(data + ".index"):           # a fetched segment: one run, no index
-        size = os.path.getsize(data)
-        segments = [Segment(data, 0, size, -1, _crc_of(data))]
-    else:
-        segments = read_index(data)
-    for r, s in enumerate(segments):
+    """Print a run file's segments and records, or an index file's segments."""
+    for r, s in enumerate(read_index(path.removesuffix(".index"))):
         print(f"partition {r}: offset {s.offset}, {s.length} bytes, {s.records} records, "
               f"crc32 {s.crc:08x}", file=out)
-        if not index:
-            for raw in read_records(s):
-                record = pickling.loads(raw[4:])
-                print("\t".join(map(repr, record)) if isinstance(record, tuple) else repr(record),
-                      file=out)
-
-
-def _crc_of(path):
-    with open(path, "rb") as f:
-        return zlib.crc32(f.read())
+        for blob in [] if path.endswith(".index") else read_records(s):
+            print(f"  {pickling.loads(blob)!r}", file=out)
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ class TaskResult:
 
 @dataclass
 class TaskFailure:
-    exception: BaseException | None       # None when it could not be pickled back
+    exception: BaseException
     traceback: str
     fetch_failed: FetchFailed | None = None
     worker_lost: bool = False

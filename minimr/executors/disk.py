@@ -84,7 +84,7 @@ class DiskEnv(Env):
         path = self._cache_path(rdd_id, split)
         try:
             [segment] = spill.read_index(path)
-            return [x for raw in spill.read_records(segment) for x in pickling.loads(raw[4:])]
+            return [x for blob in spill.read_records(segment) for x in pickling.loads(blob)]
         except FileNotFoundError:
             return None
         except (spill.ChecksumError, ValueError):     # damaged: drop it, compute it again
@@ -100,11 +100,10 @@ class DiskEnv(Env):
         work = os.path.join(self._scratch(f"cache-{rdd_id}-{split}"), "part")
         out = spill.SegmentWriter(work)
         for i in range(0, len(records), CACHE_BATCH):
-            blob = pickling.dumps(records[i:i + CACHE_BATCH])
-            out.write(spill.LEN.pack(len(blob)) + blob)
+            out.write(pickling.dumps(records[i:i + CACHE_BATCH]))
         out.close(1)
+        os.replace(work, path)                   # the data first: an index means it is whole
         os.replace(work + ".index", path + ".index")
-        os.replace(work, path)
 
     # the map side of a shuffle: sort, spill, merge, then commit by renaming the dir
     def shuffle_write(self, shuffled, map_id, records):

@@ -38,7 +38,7 @@ from multiprocessing.connection import Client, Listener
 
 from .. import pickling, plan
 from ..errors import FetchFailed, MinimrError
-from ..procs import ProcessExecutor, private_dir
+from ..procs import ProcessExecutor, forget, private_dir
 from ..shuffle import bucketize, reduce_side_combine
 from ..task import Env, TaskFailure, add_metric
 
@@ -107,11 +107,11 @@ class MemoryEnv(Env):
         return blob
 
     def unpersist(self, rdd_id):
-        self.store.unpersist(rdd_id)
+        for key in [k for k in self.store.blocks if k[0] == rdd_id]:
+            self.store.remove(key)
 
     def drop_shuffle(self, shuffle_id):
-        for key in [k for k in self.map_outputs if k[0] == shuffle_id]:
-            del self.map_outputs[key]
+        forget(self.map_outputs, shuffle_id)
 
     def after_task(self):
         return self.store.changes()
@@ -172,10 +172,6 @@ class BlockStore:
         entry = self.blocks.pop(key, None)
         if entry is not None:
             self.used -= entry[1]
-
-    def unpersist(self, rdd_id):
-        for key in [k for k in self.blocks if k[0] == rdd_id]:
-            self.remove(key)
 
     def changes(self):
         out = (self.cached, self.dropped)
@@ -283,8 +279,7 @@ class MemoryExecutor(ProcessExecutor):
                 if (shuffle.shuffle_id, m) not in self.map_outputs]
 
     def drop_shuffle(self, shuffle_id):
-        for key in [k for k in self.map_outputs if k[0] == shuffle_id]:
-            del self.map_outputs[key]
+        forget(self.map_outputs, shuffle_id)
         self.tell_workers("drop_shuffle", shuffle_id)
 
     def unpersist(self, rdd_id):
