@@ -165,11 +165,17 @@ class Context:
 
     @_or_pyspark
     def union(self, rdds):
-        rdds = list(rdds)
-        out = rdds[0]
-        for r in rdds[1:]:
-            out = out.union(r)
-        return out
+        """One flat union of all of them (PySpark's UnionRDD); if they all share a
+        partitioner, partition i is partition i of each (PartitionerAwareUnionRDD).
+
+        >>> ctx = Context(); a = ctx.parallelize([1, 2], 2)
+        >>> ctx.union([a, a, ctx.parallelize([3], 1)]).getNumPartitions()
+        5
+        """
+        nodes = [r._node for r in rdds]
+        aware = nodes[0].partitioner is not None and all(
+            n.partitioner == nodes[0].partitioner for n in nodes)
+        return RDD(plan.Union(self._new_id(), nodes, aware), self)
 
     # ------------------------------------------------------------- shared variables
     @_or_pyspark

@@ -5,6 +5,9 @@ A task never raises across a process boundary. It returns its failure as data
 the driver then raises the user's *own* exception type with the engine's context
 added as a note, and the remote traceback attached as ``__cause__``. This is what
 CPython's concurrent.futures does with ``_RemoteTraceback``.
+
+Raised all over the engine; scheduler.raise_task_failure raises a task's failure in
+the driver; FetchFailed is raised by the envs' shuffle_read and handled by the scheduler.
 """
 
 import numbers

@@ -50,19 +50,14 @@ def dumps(obj, buffers=None) -> bytes:
     """Data: pickle 5, or cloudpickle for what pickle cannot name. Given a list
     `buffers`, each buffer of 64 KiB or more (a big numpy array) is left out of the
     bytes and appended to it, to travel as it is (pickle 5's out-of-band data)."""
-    for module in (pickle, cloudpickle):
-        taken = []
-        keep = None if buffers is None else \
-            (lambda buf: buf.raw().nbytes < OUT_OF_BAND or taken.append(buf))
-        try:
-            data = module.dumps(obj, 5, buffer_callback=keep)
-        except (pickle.PicklingError, AttributeError, TypeError):
-            if module is cloudpickle:
-                raise
-            continue
-        if buffers is not None:
-            buffers.extend(taken)
-        return data
+    keep = None if buffers is None else \
+        (lambda buf: buf.raw().nbytes < OUT_OF_BAND or buffers.append(buf))
+    try:
+        return pickle.dumps(obj, 5, buffer_callback=keep)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        if buffers:
+            buffers.clear()                  # what pickle took before it failed
+        return cloudpickle.dumps(obj, 5, buffer_callback=keep)
 
 
 loads = pickle.loads      # both kinds load with plain pickle (cloudpickle's output too)

@@ -16,6 +16,9 @@ Messages are framed as one header, one pickle and its big buffers sent as they a
 (send_obj/recv_obj). Cleanup: stop() asks workers to exit and removes the directory;
 atexit does the same for a program that forgets; SIGTERM kills at once; and each worker
 watches its parent, so even a SIGKILLed driver leaves nothing behind (worker.py).
+
+Used by executors/memory.py and executors/disk.py, whose executors subclass
+ProcessExecutor; worker.py is the other end of every socket here.
 """
 
 import atexit
@@ -117,12 +120,12 @@ class Worker:
 
     def handshake(self, timeout=60):
         """Wait for "ready" (the worker has built its env)."""
-        if self.conn.poll(timeout):
-            try:
+        try:
+            if self.conn.poll(timeout):
                 self.pid, self.address = recv_obj(self.conn)
                 return self
-            except (EOFError, OSError):
-                pass
+        except (EOFError, OSError):
+            pass
         self.proc.kill()
         raise MinimrError(f"worker {self.slot} did not start (exit code {self.proc.wait()})")
 

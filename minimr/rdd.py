@@ -1,7 +1,7 @@
 """The RDD: a lazy, immutable, partitioned dataset with PySpark's API.
 
-An RDD is a handle on a lineage node (plan.py) plus the Context that can run it.
-Transformations return new RDDs and run nothing; actions hand the lineage to the
+An RDD is a handle on a lineage node (plan.py) plus the Context that can run it; a
+program gets its first RDDs from the Context (context.py). Transformations return new RDDs and run nothing; actions hand the lineage to the
 scheduler, which cuts it into stages and returns one value per partition. The API
 spans three files, read in this order:
 
@@ -194,8 +194,7 @@ class RDD(WideOperations, Actions):
         >>> a = ctx.parallelize([1, 2], 1); a.union(a).collect()
         [1, 2, 1, 2]
         """
-        aware = self.partitioner is not None and self.partitioner == other.partitioner
-        return self._new(plan.Union, [self._node, other._node], aware)
+        return self.ctx.union([self, other])
 
     def cartesian(self, other):
         """

@@ -4,6 +4,7 @@ Each partition draws from ``Random(seed ^ split)`` after ten warm-up draws (seed
 neighbouring partitions are close); without replacement a record is kept when a uniform
 draw is below the fraction (Bernoulli), with replacement it is repeated Poisson(fraction)
 times. ``fraction_for_sample_size`` is Spark's oversampling rule for takeSample.
+Used by RDD.sample (rdd.py) and RDD.takeSample (actions.py).
 """
 
 import math

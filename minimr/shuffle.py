@@ -16,6 +16,9 @@ blocks live between the halves: a dict (serial), a worker's RAM (memory), sorted
 Keys must land in the same bucket in every process, run after run, so the partitioner
 uses `stable_hash`, never builtin ``hash()`` of a string (randomised per process
 unless PYTHONHASHSEED is set). It agrees with ``==``: 1, 1.0 and True are one key.
+
+Used by wide.py (partitioners, Aggregator, combine), MemoryEnv in executors/memory.py
+(bucketize, reduce_side_combine) and spill.py (combine, stable_hash).
 """
 
 import bisect
@@ -75,9 +78,6 @@ class HashPartitioner:
     def __eq__(self, other):
         return (isinstance(other, HashPartitioner) and other.num_partitions == self.num_partitions
                 and other.partition_func is self.partition_func)
-
-    def __hash__(self):
-        return hash(self.num_partitions)
 
     def __repr__(self):
         return f"HashPartitioner({self.num_partitions}, {getattr(self.partition_func, '__name__', '?')})"

@@ -70,8 +70,9 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
     ``file.out.index`` in `workdir`. Returns the records per reduce partition."""
     partitioner, n = shuffled.partitioner, shuffled.partitioner.num_partitions
     agg = shuffled.aggregator if shuffled.map_side_combine else None
+    spills = []
     buffer = [[] for _ in range(n)]          # (R,) lists of (sort key, pickled record)
-    used, spills, written, bytes_out = 0, [], 0, 0
+    used = written = bytes_out = 0           # bytes counted against the budget; records
     for record in records:
         try:
             k, v = record
@@ -83,12 +84,12 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
             blob = pickling.dumps(record)    # a class pickle cannot name: cloudpickle
         buffer[partitioner(k)].append((sort_key(k), blob))
         used += len(blob) + RECORD_COST
-        written, bytes_out = written + 1, bytes_out + len(blob)
+        written += 1
         if used >= buffer_bytes:
             spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
-            buffer, used = [[] for _ in range(n)], 0
+            buffer, bytes_out, used = [[] for _ in range(n)], bytes_out + used, 0
     add_metric("map_output_records", written)
-    add_metric("map_output_bytes", bytes_out)
+    add_metric("map_output_bytes", bytes_out + used - RECORD_COST * written)
     if used or not spills:
         spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
     final = os.path.join(workdir, "file.out")
@@ -322,6 +323,15 @@ def read_records(segment):
             blob = f.read(LEN.unpack(f.read(4))[0])
             left -= 4 + len(blob)
             yield blob
+
+
+def records_in(data):
+    """The records (their pickles) in `data`, bytes of a whole checked segment."""
+    pos = 0
+    while pos < len(data):
+        n, = LEN.unpack_from(data, pos)
+        yield data[pos + 4:pos + 4 + n]
+        pos += 4 + n
 
 
 def read_run(segment):

@@ -1,5 +1,6 @@
 """StatCounter: count, mean, variance, min and max of numbers in one pass, mergeable
-across partitions (Chan et al.'s parallel variance), as PySpark's rdd.stats() returns."""
+across partitions (Chan et al.'s parallel variance), as PySpark's rdd.stats() returns.
+Made by RDD.stats (actions.py), one per partition, then merged in the driver."""
 
 import math
 

@@ -60,15 +60,15 @@ def main(fd):
         outcome = run_one(msg, env, stages)
         sys.stdout.flush()                          # user prints reach the terminal now
         sys.stderr.flush()
+        news = env.after_task()
         try:
-            send_obj(conn, Done(outcome, env.after_task()))
+            send_obj(conn, Done(outcome, news))
         except (OSError, EOFError):
             break
         except Exception as exc:                    # the result could not be pickled
             send_obj(conn, Done(TaskFailure(MinimrError(
                 f"the result of partition {msg.partition} (a {type(outcome.value).__name__}) "
-                f"cannot be pickled to send to the driver: {type(exc).__name__}: {exc}"), ""),
-                env.after_task()))
+                f"cannot be pickled to send to the driver: {type(exc).__name__}: {exc}"), ""), news))
     os._exit(0)
 
 

@@ -266,6 +266,36 @@ def test_killed_worker_result_task_gives_same_output(disk):
     assert os.listdir(os.path.join(ctx._executor.root, "attempts")) == []
 
 
+def test_a_flipped_bit_in_a_spill_run_is_caught_and_only_that_map_task_reruns(disk, tmp_path):
+    """Between a spill and the merge that reads it back, one bit of the run changes on
+    disk: the merge checks the run's crc32 before it unpickles a record, the attempt
+    fails, and the task's next attempt gives the right answer."""
+    words = [f"w{i % 13}" for i in range(400)]
+    ctx = disk(sort_buffer_bytes=2000)                     # a spill every ~9 records
+    root = ctx._executor.root
+
+    def flip_a_bit_in_the_first_spill(split, it):
+        for i, x in enumerate(it):
+            if split == 0 and i == 60 and TaskContext.get().attemptNumber() == 0:
+                [run] = glob.glob(os.path.join(root, "attempts", "*-part-0-attempt-0",
+                                               "map-00000", "spill-0.out"))
+                with open(run, "r+b") as f:
+                    f.seek(os.path.getsize(run) // 2)
+                    b = f.read(1)
+                    f.seek(-1, 1)
+                    f.write(bytes([b[0] ^ 0x10]))
+                (tmp_path / "flipped").write_text(run)
+            yield x
+
+    out = (ctx.parallelize(words, 2).mapPartitionsWithIndex(flip_a_bit_in_the_first_spill)
+           .map(lambda w: (w, 1)).reduceByKey(operator.add, 2))
+    assert sorted(out.collect()) == sorted(Counter(words).items())
+    assert (tmp_path / "flipped").exists()
+    [map_stage] = stages(ctx, "map for shuffle")
+    assert map_stage["tasks"] == 2 and map_stage["attempts"] == 3      # map 0 ran twice
+    assert map_stage["spills"] > 2 * 10                                # it did spill and merge
+
+
 @pytest.mark.parametrize("damage", ["flip a byte", "delete file.out", "garble the index"])
 def test_lost_or_corrupt_map_output_reruns_only_that_map_task(disk, damage):
     ctx = disk()

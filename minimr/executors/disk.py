@@ -29,6 +29,9 @@ What survives between jobs: files only. A cached RDD is re-read and unpickled by
 job that uses it (the RDD paper's HadoopBinMem); committed map outputs are reused by a
 later job that reads the same shuffle (Spark does the same; Hadoop has no such reuse).
 
+make_executor (executors/__init__.py) makes a DiskExecutor; worker.py builds a DiskEnv
+in each worker, which calls spill.py.
+
 Left out compared with Hadoop: HTTP fetch (reducers read map output files directly,
 one machine), speculative execution, the in-memory shuffle buffer on the reduce side,
 compression, JVM reuse settings.
@@ -84,7 +87,8 @@ class DiskEnv(Env):
         path = self._cache_path(rdd_id, split)
         try:
             [segment] = spill.read_index(path)
-            return [x for blob in spill.read_records(segment) for x in pickling.loads(blob)]
+            data = b"".join(spill.checked_chunks(segment))    # held whole anyway: read once
+            return [x for blob in spill.records_in(data) for x in pickling.loads(blob)]
         except FileNotFoundError:
             return None
         except (spill.ChecksumError, ValueError):     # damaged: drop it, compute it again

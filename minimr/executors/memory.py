@@ -22,7 +22,9 @@ Faults. A worker that dies (EOF on its socket) is replaced by a fresh process in
 same slot; the blocks and map outputs it held are forgotten, so the scheduler
 recomputes exactly those from lineage (status()["recomputed"] lists them).
 
-The serial executor uses MemoryEnv too, in the driver's own process, with no peers.
+make_executor (executors/__init__.py) makes a MemoryExecutor; worker.py builds a
+MemoryEnv in each worker; the serial executor uses one MemoryEnv in the driver's own
+process, with no peers.
 
 Left out compared with Spark: speculative tasks, replicated storage levels
 (MEMORY_ONLY_2 keeps one copy), and spilling (every storage level is MEMORY_ONLY: past

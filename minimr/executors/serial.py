@@ -10,6 +10,7 @@
 It runs the very same Task objects and the same env as the process executors, so it is
 the reference for their behaviour and the place to learn the engine with a debugger
 (docs/walkthrough.md). What it leaves out: parallelism, and any real loss of data.
+make_executor (executors/__init__.py) makes it; the scheduler calls run_tasks.
 """
 
 import os
