@@ -101,13 +101,11 @@ class WideOperations:
         [('a', [1, 2])]
         """
         n = self._reduce_partitions(numPartitions)
-        agg = Aggregator(_new_list, _append, _extend)
-        partitioner = HashPartitioner(n, partitionFunc)
-        if self.partitioner == partitioner:
-            grouped = self.combineByKey(_new_list, _append, _extend, n, partitionFunc,
-                                        _op="groupByKey")
+        if self.partitioner == HashPartitioner(n, partitionFunc):    # placed: no shuffle
+            grouped = self.combineByKey(_new_list, _append, _extend, n, partitionFunc, _op="groupByKey")
         else:
-            grouped = self._shuffle(partitioner, agg, map_side_combine=False, op="groupByKey")
+            grouped = self._shuffle(HashPartitioner(n, partitionFunc),
+                                    Aggregator(_new_list, _append, _extend), op="groupByKey")
         return grouped.mapValues(ResultIterable)
 
     def cogroup(self, other, numPartitions=None):

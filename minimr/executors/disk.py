@@ -43,7 +43,8 @@ import shutil
 
 from .. import pickling, spill
 from ..errors import FetchFailed, MinimrError
-from ..procs import ProcessExecutor, private_dir
+from ..procs import private_dir
+from .process import ProcessExecutor
 from ..task import Env, TaskContext, TaskFailure, add_metric
 
 MiB = 1 << 20

@@ -40,7 +40,8 @@ from multiprocessing.connection import Client, Listener
 
 from .. import pickling, plan
 from ..errors import FetchFailed, MinimrError
-from ..procs import ProcessExecutor, forget, private_dir
+from ..procs import forget, private_dir
+from .process import ProcessExecutor
 from ..shuffle import bucketize, reduce_side_combine
 from ..task import Env, TaskFailure, add_metric
 
@@ -151,11 +152,10 @@ class BlockStore:
         self.cached, self.dropped = [], []   # changes since the driver last heard
 
     def get(self, key):
-        entry = self.blocks.get(key)
-        if entry is None:
-            return None
-        self.blocks.move_to_end(key)     # now the most recently used
-        return entry[0]
+        if key in self.blocks:
+            self.blocks.move_to_end(key)     # now the most recently used
+            return self.blocks[key][0]
+        return None
 
     def put(self, key, records):
         size = estimate_bytes(records)

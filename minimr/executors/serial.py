@@ -17,7 +17,7 @@ import os
 
 from .. import pickling
 from ..errors import MinimrError
-from ..procs import unpicklable
+from .process import unpicklable
 from ..task import TaskFailure, run_task
 from .memory import MemoryEnv
 
@@ -31,6 +31,7 @@ class SerialExecutor:
             raise MinimrError(f"serial executor: unknown options {sorted(unused)}")
         self.ctx = ctx
         self.env = MemoryEnv()
+        self.env.broadcasts = ctx._broadcasts    # the driver's snapshots, unpickled once here
         self.serialize_tasks = serialize_tasks
         self.default_parallelism = ctx.workers or os.cpu_count() or 1
 
@@ -40,17 +41,11 @@ class SerialExecutor:
     def _run_one(self, task):
         if self.serialize_tasks:
             try:
-                blob, bids = pickling.dumps_task(task)
-                task = pickling.loads(blob)
+                task = pickling.loads(pickling.dumps_task(task)[0])
             except MinimrError:
                 raise                     # e.g. an RDD inside a closure: not a task failure
             except Exception as exc:
                 return TaskFailure(MinimrError(unpicklable(task, exc)), "")
-            registry = self.ctx._broadcasts    # each value once, as a worker gets it
-            self.env.broadcasts.update({b: registry[b] for b in bids - self.env.broadcasts.keys()
-                                        if b in registry})
-        else:
-            self.env.broadcasts = self.ctx._broadcasts
         out = run_task(task, self.env)
         self.env.after_task()
         if self.serialize_tasks and not isinstance(out, TaskFailure):
@@ -73,4 +68,5 @@ class SerialExecutor:
                              "shuffle_outputs": sorted(self.env.map_outputs)}]}
 
     def stop(self):
-        self.env = MemoryEnv()
+        self.env.store.blocks.clear()
+        self.env.map_outputs.clear()
