@@ -91,12 +91,12 @@ def memory(args, tmp):
     seconds, total, distinct, c, rss, maps, cpu = run(path, args.buffer_mb, args.workers, tmp)
     print(f"wordcount: {total} words, {distinct} distinct, {seconds:.1f} s "
           f"({size / MiB / seconds:.1f} MiB/s); workers' CPU {cpu:.0f} s")
-    print(f"map tasks: {maps[0]['tasks']}; spills: {c['spills']} "
-          f"({c['spills'] / maps[0]['tasks']:.1f} a map task); merge passes: {c.get('merge_passes', 0)}")
-    for key in ("map_input_records", "map_output_records", "map_output_bytes",
-                "combine_input_records", "combine_output_records", "spilled_records",
-                "shuffle_bytes", "reduce_input_records", "reduce_input_groups",
-                "file_bytes_read", "file_bytes_written"):
+    print(f"map tasks: {maps[0]['tasks']}; spills: {c['SPILLS']} "
+          f"({c['SPILLS'] / maps[0]['tasks']:.1f} a map task); merge passes: {c.get('MERGE_PASSES', 0)}")
+    for key in ("MAP_INPUT_RECORDS", "MAP_OUTPUT_RECORDS", "MAP_OUTPUT_BYTES",
+                "COMBINE_INPUT_RECORDS", "COMBINE_OUTPUT_RECORDS", "SPILLED_RECORDS",
+                "REDUCE_SHUFFLE_BYTES", "REDUCE_INPUT_RECORDS", "REDUCE_INPUT_GROUPS",
+                "FILE_BYTES_READ", "FILE_BYTES_WRITTEN"):
         print(f"  {key:24s} {c.get(key, 0):>14,}")
     limit = args.buffer_mb + 150
     print(f"peak RSS (VmHWM), limit buffer + 150 MB = {limit} MB:")
@@ -119,7 +119,7 @@ def linear(args, tmp):
         ts.append(seconds)
         cs.append(cpu)
         print(f"  {size:7.1f} MiB  {seconds:7.2f} s  {size / seconds:5.2f} MiB/s  CPU {cpu:7.2f} s  "
-              f"map tasks {maps[0]['tasks']:3d}  spills {c['spills']:3d}  "
+              f"map tasks {maps[0]['tasks']:3d}  spills {c['SPILLS']:3d}  "
               f"worker peak RSS {max(r for _, r in rss):6.1f} MB")
     for name, ys in (("wall", ts), ("workers' CPU", cs)):
         b, a = np.polyfit(xs, ys, 1)

@@ -134,7 +134,7 @@ def bench_wordcount(maps=16, reduces=8, lines_per_map=160_000):
         distinct, total = counts.map(lambda kv: (1, kv[1])).reduce(add_pairs)
         stages = [s for job in ctx.jobs for s in job["stages"]]
         workers_peak = [_peak_rss_kb(w["pid"]) for w in ctx.status()["workers"]]
-    written = sum(s.get("shuffle_bytes_written", 0) for s in stages)
+    written = sum(s.get("map_output_materialized_bytes", 0) for s in stages)
     fetched = sum(s.get("shuffle_bytes_fetched", 0) for s in stages)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"wordcount: {total:,} words, {distinct:,} distinct; shuffle wrote "

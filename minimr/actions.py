@@ -18,7 +18,7 @@ import operator
 import os
 import random
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import reduce as _reduce
 
 from . import io
@@ -209,13 +209,8 @@ class Actions:
         >>> sorted(ctx.parallelize(["a", "b", "a"]).countByValue().items())
         [('a', 2), ('b', 1)]
         """
-        def count_part(it):
-            counts = defaultdict(int)
-            for x in it:
-                counts[x] += 1
-            return counts
-        total = defaultdict(int)
-        for part in self._run_job(count_part):
+        total = defaultdict(int)                   # PySpark's type
+        for part in self._run_job(Counter):
             for k, c in part.items():
                 total[k] += c
         return total

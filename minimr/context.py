@@ -104,12 +104,14 @@ class Context:
         return self._executor.jobs() if self.sc is not None else self._jobs
 
     def counters(self, job=-1):
-        """A job's counters (default: the last job), summed over its stages."""
+        """A job's counters (default: the last job) under Hadoop's names, summed over
+        its stages: MAP_INPUT_RECORDS, MAP_OUTPUT_RECORDS, SPILLED_RECORDS, ... Each
+        executor counts what it does (the disk executor spills; the others do not)."""
         total = Counter()
         for stage in self.jobs[job]["stages"]:
             for k, v in stage.items():
-                if k not in ("stage", "kind", "tasks", "attempts") and not k.endswith("seconds"):
-                    total[k] += v
+                if k not in ("stage", "tasks", "attempts") and isinstance(v, int):
+                    total[k.upper()] += v
         return dict(total)
 
     def status(self):

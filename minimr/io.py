@@ -76,9 +76,8 @@ def read_split(split: FileSplit, use_unicode=True):
             try:
                 yield line.decode("utf-8")
             except UnicodeDecodeError as e:
-                which = "uncompressed " if whole else ""
-                raise MinimrError(f"{split.path}: invalid UTF-8 at {which}byte offset "
-                                  f"{pos + e.start} (line starting at byte {pos})") from None
+                raise MinimrError(f"{split.path}: invalid UTF-8 at {'uncompressed ' * whole}"
+                                  f"byte offset {pos + e.start} (line starting at byte {pos})") from None
 
 
 def get_splits(files: list[str], min_partitions: int) -> list[FileSplit]:

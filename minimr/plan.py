@@ -33,9 +33,9 @@ INPUT = "map_input_records"     # records a stage reads from a source or a cache
 class StorageLevel:
     """Where a persisted dataset is kept; the names are PySpark's.
 
-    The memory executor keeps every level in worker RAM as live objects; the disk
-    executor writes every level to files (it has no RAM between jobs); the serial one
-    keeps a dict in the driver."""
+    The serial and memory executors keep every level in RAM as live objects; the disk
+    executor keeps nothing but files between jobs: a level with useDisk is written to
+    files, a memory level is computed again by every job."""
 
     def __init__(self, useDisk, useMemory, useOffHeap, deserialized, replication=1):
         self.useDisk, self.useMemory, self.useOffHeap = useDisk, useMemory, useOffHeap
@@ -283,8 +283,7 @@ def debug_string(node) -> str:
             head = f"({n.num_partitions}) " if depth == 0 else "   " * (depth - 1) + " +-" + f"({n.num_partitions}) "
         else:
             head = "   " * depth + " |  "
-        store = f"[{n.storage}]" if n.storage is not None else "[]"
-        lines.append(f"{head}{n.label()} {store}")
+        lines.append(f"{head}{n.label()} [{n.storage or ''}]")
         if isinstance(n, Shuffled):
             walk(n.parent, depth + 1, True)
         else:

@@ -170,7 +170,7 @@ def fetch(segment, dest):
     with open(dest, "wb") as out:
         for chunk in checked_chunks(segment):
             out.write(chunk)
-    add_metric("shuffle_bytes", segment.length)
+    add_metric("reduce_shuffle_bytes", segment.length)
     add_metric("file_bytes_written", segment.length)
     return Segment(dest, 0, segment.length, segment.records, segment.crc)
 

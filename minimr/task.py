@@ -23,6 +23,7 @@ run_task is called by the serial executor in the driver's process and by worker.
 loop in a worker process; scheduler.py makes the Tasks and raises their failures.
 """
 
+import bdb
 import threading
 import time
 import traceback
@@ -111,6 +112,8 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
         metrics["task_seconds"] = time.perf_counter() - start
         return TaskResult(value, {aid: acc._value for aid, acc in _current.accumulators.items()},
                           metrics)
+    except bdb.BdbQuit:                    # `q` in pdb inside a task: end the job now
+        raise
     except FetchFailed as ff:
         return TaskFailure(ff, traceback.format_exc(), fetch_failed=ff)
     except StopIteration as stop:          # from a user function: never "the data ended"

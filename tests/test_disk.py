@@ -17,7 +17,7 @@ from collections import Counter, defaultdict, namedtuple
 import pytest
 
 import minimr
-from minimr import MinimrError, TaskContext, spill
+from minimr import MinimrError, StorageLevel, TaskContext, spill
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -76,14 +76,14 @@ def test_tiny_buffer_spills_and_merges_in_passes(disk):
 
     assert dict(pairs.reduceByKey(operator.add).collect()) == {k: sum(v) for k, v in ref.items()}
     c = ctx.counters()
-    assert c["spills"] >= 5 and c["merge_passes"] >= 2, c
-    assert c["map_output_records"] == 10 and c["combine_input_records"] >= 10
-    assert c["reduce_input_groups"] == len(ref) == 7
+    assert c["SPILLS"] >= 5 and c["MERGE_PASSES"] >= 2, c
+    assert c["MAP_OUTPUT_RECORDS"] == 10 and c["COMBINE_INPUT_RECORDS"] >= 10
+    assert c["REDUCE_INPUT_GROUPS"] == len(ref) == 7
 
     # groupByKey: no combiner; values of a key keep their input order through the passes
     grouped = {k: list(v) for k, v in pairs.groupByKey(3).collect()}
     assert grouped == ref
-    assert ctx.counters()["spilled_records"] >= 10
+    assert ctx.counters()["SPILLED_RECORDS"] >= 10
 
 
 def test_reduce_side_merges_in_passes_and_sorts_keys(disk):
@@ -93,7 +93,7 @@ def test_reduce_side_merges_in_passes_and_sorts_keys(disk):
     parts = out.glom().collect()
     assert parts == [sorted(Counter(words).items())]      # one reducer: keys in sorted order
     c = ctx.counters()
-    assert c["shuffle_bytes"] > 0 and c["merge_passes"] >= 2    # 5 runs, 2 at a time
+    assert c["REDUCE_SHUFFLE_BYTES"] > 0 and c["MERGE_PASSES"] >= 2    # 5 runs, 2 at a time
 
 
 def test_unorderable_keys_across_partitions(disk):
@@ -116,7 +116,7 @@ def test_records_of_a_class_made_in_the_users_script(disk):
         x: int
         y: int
     ctx = disk(sort_buffer_bytes=100)
-    cells = ctx.parallelize(range(40), 3).map(lambda i: (Cell(i % 3, i % 2), i)).cache()
+    cells = ctx.parallelize(range(40), 3).map(lambda i: (Cell(i % 3, i % 2), i)).persist(StorageLevel.DISK_ONLY)
     got = dict(cells.reduceByKey(operator.add).collect())
     want = Counter()
     for i in range(40):
@@ -200,16 +200,16 @@ def test_keep_files_layout_is_readable(disk, tmp_path, capsys):
     assert os.path.isdir(root)                    # kept for the learner
 
 
-def test_temp_dir_removed_on_stop_and_cache_is_files(disk):
+def test_temp_dir_removed_on_stop_and_disk_levels_are_files(disk):
     ctx = disk()
     root = ctx._executor.root
-    data = ctx.parallelize(range(20), 2).map(lambda x: (x % 3, x)).cache()
+    data = ctx.parallelize(range(20), 2).map(lambda x: (x % 3, x)).persist(StorageLevel.DISK_ONLY)
     assert data.count() == 20
     cached = sorted(os.listdir(os.path.join(root, "cache", f"rdd-{data.id()}")))
     assert cached == ["part-00000", "part-00000.index", "part-00001", "part-00001.index"]
     # the next job re-reads and unpickles the files: that is its map input
     assert sorted(data.collect()) == sorted((x % 3, x) for x in range(20))
-    assert ctx.counters()["map_input_records"] == 20
+    assert ctx.counters()["MAP_INPUT_RECORDS"] == 20
     data.unpersist()
     assert not os.path.exists(os.path.join(root, "cache", f"rdd-{data.id()}"))
     pids = [w["pid"] for w in ctx.status()["workers"]]
@@ -218,6 +218,28 @@ def test_temp_dir_removed_on_stop_and_cache_is_files(disk):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("level", ["MEMORY_ONLY", "MEMORY_ONLY_2", "DISK_ONLY", "MEMORY_AND_DISK"])
+def test_only_levels_with_disk_survive_between_jobs(disk, tmp_path, level):
+    """Nothing but files survives between jobs: a memory level (cache()) is computed
+    again by every job; a level with useDisk is written once and read back."""
+    ctx = disk()
+    log = tmp_path / "computed"
+
+    def note(x):
+        with open(log, "a") as f:
+            f.write(f"{x}\n")
+        return x * x
+    squares = ctx.parallelize(range(10), 2).map(note).persist(getattr(StorageLevel, level))
+    for _ in range(3):
+        assert squares.sum() == sum(x * x for x in range(10))
+    computed = len(log.read_text().split())
+    files = os.listdir(os.path.join(ctx._executor.root, "cache"))
+    if getattr(StorageLevel, level).useDisk:
+        assert computed == 10 and files == [f"rdd-{squares.id()}"]
+    else:
+        assert computed == 30 and files == []
 
 
 def test_ctrl_c_leaves_a_usable_context_and_stop_removes_the_dir(disk):
@@ -368,7 +390,7 @@ def test_mapreduce_wordcount_equals_rdd_wordcount(disk, tmp_path):
     classic = sorted(minimr.mapreduce(lines, mapper, reducer, combiner=reducer, numReducers=2).collect())
     rdd_form = sorted(lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add).collect())
     assert classic == rdd_form == sorted(Counter(text.read_text().split()).items())
-    assert ctx.counters()["map_input_records"] == 120
+    assert ctx.counters()["MAP_INPUT_RECORDS"] == 120
 
 
 def test_bad_options_are_refused(tmp_path):

@@ -18,16 +18,20 @@ Files, under one 0700 directory ``tmpdir/minimr-disk-XXXX/``::
         reduce-4-1-0/map-00003.seg, ...             a reduce's fetched segments, merge passes
     shuffle-4/map-00003/file.out(.index)           a committed map output (the rename of
                                                     the attempt's map-00003/)
-    cache/rdd-7/part-00002(.index)                 a persisted partition (pickled batches)
+    cache/rdd-7/part-00002(.index)                 a partition persisted with useDisk
 
 Only a committed ``map-NNNNN/`` is ever read, so a killed attempt's partial spills are
 never seen; the first attempt to commit wins (Hadoop's rule). Every file is read back
 through its crc32 (spill.py). Without keep_files a task's scratch is removed when it
 ends and everything when the Context stops (or on Ctrl-C, or at interpreter exit).
 
-What survives between jobs: files only. A cached RDD is re-read and unpickled by every
-job that uses it (the RDD paper's HadoopBinMem); committed map outputs are reused by a
-later job that reads the same shuffle (Spark does the same; Hadoop has no such reuse).
+What survives between jobs: files only. A partition persisted at a memory level
+(cache(), MEMORY_ONLY, MEMORY_ONLY_2, ...) is never kept: every job computes it again from
+lineage, as Spark does with a MEMORY_ONLY block that does not fit in memory, and as a
+chain of Hadoop jobs re-reads its input. A level with useDisk (DISK_ONLY,
+MEMORY_AND_DISK, ...) writes the whole partition to files that later jobs read back and
+unpickle (the RDD paper's HadoopBinMem). Committed map outputs are reused by a later job
+that reads the same shuffle (Spark does the same; Hadoop has no such reuse).
 
 make_executor (executors/__init__.py) makes a DiskExecutor; worker.py builds a DiskEnv
 in each worker, which calls spill.py.
@@ -37,6 +41,7 @@ one machine), speculative execution, the in-memory shuffle buffer on the reduce 
 compression, JVM reuse settings.
 """
 
+import glob
 import itertools
 import os
 import shutil
@@ -70,8 +75,9 @@ class DiskEnv(Env):
             self.scratch = os.path.join(
                 self.root, "attempts", f"{os.getpid()}-{next(self.tasks)}-stage-{tc.stageId()}"
                 f"-part-{tc.partitionId()}-attempt-{tc.attemptNumber()}")
+            os.mkdir(self.scratch, 0o700)
         path = os.path.join(self.scratch, name)
-        os.makedirs(path, mode=0o700)
+        os.mkdir(path, 0o700)
         return path
 
     def after_task(self):
@@ -79,8 +85,9 @@ class DiskEnv(Env):
             shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch = None
 
-    # cached partitions: batches of records in one run file, written under a unique
-    # name and renamed (a reader never sees half a file); every read checks and unpickles
+    # persisted partitions, at a level with useDisk (DISK_ONLY, MEMORY_AND_DISK...): batches
+    # of records in one run file, written under a unique name and renamed (a reader never
+    # sees half a file); every read checks and unpickles. Memory levels keep nothing.
     def _cache_path(self, rdd_id, split):
         return os.path.join(self.root, "cache", f"rdd-{rdd_id}", f"part-{split:05d}")
 
@@ -100,6 +107,8 @@ class DiskEnv(Env):
             return None
 
     def cache_put(self, rdd_id, split, records, level):
+        if not level.useDisk:           # nothing but files survives: computed again next time
+            return
         path = self._cache_path(rdd_id, split)
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         work = os.path.join(self._scratch(f"cache-{rdd_id}-{split}"), "part")
@@ -212,13 +221,10 @@ class DiskExecutor(ProcessExecutor):
         shutil.rmtree(os.path.join(self.root, "cache", f"rdd-{rdd_id}"), ignore_errors=True)
 
     def status(self):
-        cache = os.path.join(self.root, "cache")
-        blocks = sorted((int(d[4:]), int(p[5:])) for d in os.listdir(cache)
-                        for p in os.listdir(os.path.join(cache, d)) if p[5:].isdigit())
-        outputs = sorted((int(s[8:]), int(m[4:])) for s in os.listdir(self.root)
-                         if s.startswith("shuffle-")
-                         for m in os.listdir(os.path.join(self.root, s)) if m[4:].isdigit())
-        return {"tmpdir": self.root, "blocks": blocks, "shuffle_outputs": outputs,
+        parts = lambda pattern: sorted(tuple(int(p.rsplit("-", 1)[1]) for p in path.split("/")[-2:])  # noqa: E731
+                                       for path in glob.glob(os.path.join(self.root, pattern)))
+        return {"tmpdir": self.root, "blocks": parts("cache/rdd-*/part-?????"),
+                "shuffle_outputs": parts("shuffle-*/map-?????"),
                 "workers": [{"pid": w.pid, "alive": w.proc.poll() is None,
                              "tasks_run": w.tasks_run} for w in self.workers],
                 "recomputed": list(self.recomputed)}

@@ -60,6 +60,7 @@ class MemoryEnv(Env):
         if workdir is not None:    # a worker process: serve our map outputs to peers
             self.address = os.path.join(workdir, f"w-{os.getpid()}.sock")
             listener = Listener(self.address, family="AF_UNIX")
+            os.chmod(self.address, 0o600)     # only this user's processes may connect
             threading.Thread(target=serve_fetches, args=(listener, self), daemon=True).start()
 
     def cache_get(self, rdd_id, split):
@@ -73,7 +74,7 @@ class MemoryEnv(Env):
         t = time.perf_counter()
         blobs = [pickling.dumps(b) for b in buckets]
         add_metric("shuffle_write_seconds", time.perf_counter() - t)
-        add_metric("shuffle_bytes_written", sum(len(b) for b in blobs))
+        add_metric("map_output_materialized_bytes", sum(len(b) for b in blobs))
         self.map_outputs[(shuffled.shuffle_id, map_id)] = blobs
         return [len(b) for b in buckets]           # the map status: records per bucket
 
@@ -91,6 +92,7 @@ class MemoryEnv(Env):
             blobs = self.map_outputs.get((sid, map_id))
             if blobs is None:
                 raise FetchFailed(sid, map_id, "no map output here")
+            add_metric("reduce_shuffle_bytes", len(blobs[reduce_id]))
             return blobs[reduce_id]
         if holder is None:
             raise FetchFailed(sid, map_id, "no worker holds it")
@@ -106,7 +108,8 @@ class MemoryEnv(Env):
         add_metric("shuffle_fetch_seconds", time.perf_counter() - t)
         if not blob:
             raise FetchFailed(sid, map_id, f"peer {holder} does not have it")
-        add_metric("shuffle_bytes_fetched", len(blob))
+        add_metric("shuffle_bytes_fetched", len(blob))      # from a peer, over its socket
+        add_metric("reduce_shuffle_bytes", len(blob))
         return blob
 
     def unpersist(self, rdd_id):

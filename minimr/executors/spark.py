@@ -22,23 +22,24 @@ only one it started, and a `jobs` list shaped like minimr's (job -> stages with
 task counts and timers) so the comparison studies read both the same way.
 
 What differs is Spark's behaviour, kept on purpose (tests marked minimr_only skip
-here): a user error fails the job as py4j's Py4JJavaError (its text holds the
-worker's Python traceback) rather than as the user's own exception type, local[N] retries a task only when F in local[N,F] says so (we start
-local[N,maxFailures]), and driver-side hashing of str keys needs the driver itself
-started with PYTHONHASHSEED=0 (checked, with a warning). persist() accepts minimr's
-StorageLevel as well as PySpark's (translated field by field).
+here): a user error fails the job as py4j's Py4JJavaError (its text holds the worker's
+Python traceback) rather than as the user's own exception type; local[N] retries a task
+only when F in local[N,F] says so (we start local[N,maxFailures]); and a driver-side hash
+(lookup on a partitioned RDD) needs the driver itself started with PYTHONHASHSEED set
+(PySpark refuses otherwise). persist() accepts minimr's StorageLevel as well as
+PySpark's (translated field by field).
 
 The settings it applies when it starts Spark, and why:
     PYSPARK_PYTHON = this interpreter      workers import the same minimr, numpy, ...
-    PYTHONHASHSEED = 0 (if unset)          PySpark refuses to shuffle str keys without it
     spark.ui.enabled = false               no web server, no port
     driver host/bind = 127.0.0.1           no listener on the outside network
+    log4j2: WARN and above                 spark-log4j2.properties, next to this file
 """
 
 import os
-import subprocess
+import shutil
 import sys
-import warnings
+import threading
 
 from ..errors import MinimrError
 
@@ -47,14 +48,19 @@ _SETTINGS = {                                    # applied when we start the Spa
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
+    # Spark's logs at WARN and above (a program's own spark.driver.extraJavaOptions wins)
+    "spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile=file:" + os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "spark-log4j2.properties"),
 }
 
 
 def _prepare_environment():
-    """Environment the JVM and its Python workers inherit (set before the JVM starts)."""
+    """Environment the JVM and its Python workers inherit (set before the JVM starts).
+    PYTHONHASHSEED is left alone: PySpark gives its workers 0 unless it is set, and
+    refuses a driver-side hash (lookup on a partitioned RDD) when this process was started
+    without it, rather than ask the wrong partition."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Workers unpickle functions by module name (minimr.classic, examples.*): give
     # them the directory this minimr was imported from, and the driver's cwd.
@@ -91,7 +97,10 @@ class SparkExecutor:
     name = "spark"
 
     def __init__(self, ctx, master=None, appName="minimr", **conf):
-        from pyspark import SparkConf, SparkContext      # imported only when asked for
+        try:
+            from pyspark import SparkConf, SparkContext      # imported only when asked for
+        except ImportError:
+            raise MinimrError("the spark executor needs PySpark: pip install 'minimr[spark]'") from None
         bad = sorted(k for k in conf if not k.startswith("spark."))
         if bad:
             raise MinimrError(f"spark executor: unknown options {bad}; Spark settings are "
@@ -101,6 +110,7 @@ class SparkExecutor:
         if running is not None:
             self.sc, self._owns = running, False         # join; its settings stay as they are
         else:
+            _check_java()
             _prepare_environment()
             if master is None:                           # local[N, F]: F attempts per task
                 master = f"local[{ctx.workers or '*'},{ctx.maxFailures}]"
@@ -108,10 +118,13 @@ class SparkExecutor:
             for key, value in {**_SETTINGS, "spark.task.maxFailures": str(ctx.maxFailures),
                                **conf}.items():
                 sconf.set(key, str(value))
-            self.sc, self._owns = SparkContext.getOrCreate(sconf), True
-            self.sc.setLogLevel("ERROR")
+            try:
+                self.sc = _quietly(lambda: SparkContext.getOrCreate(sconf))
+            except Exception as exc:                     # no raw Py4J traceback: one line
+                raise MinimrError(f"Spark did not start ({type(exc).__name__}: "
+                                  f"{str(exc).strip().splitlines()[0]}); it needs Java 17") from None
+            self._owns = True
         _accept_minimr_storage_levels(self.sc)
-        _check_hash_seed()
         self._first_job = self._next_job_id()            # our jobs: this id and later
         self._stopped = False
 
@@ -194,24 +207,37 @@ def _accept_minimr_storage_levels(sc):
     sc._minimr_levels = True
 
 
-def _check_hash_seed():
-    """PySpark hashes str keys with Python's hash(): workers get PYTHONHASHSEED from
-    the environment, but this driver process fixed its own seed when it started. If
-    they differ, driver-side hashing (rdd.lookup(key) on a hash-partitioned RDD) asks
-    the wrong partition and finds nothing. Ask a fresh interpreter with the workers'
-    environment and warn when its hash disagrees with ours."""
-    probe = "minimr-hash-probe"
+def _check_java():
+    """PySpark 4 needs Java 17 or later: say so in one line before the JVM would fail."""
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    if not java or not os.access(java, os.X_OK):
+        where = f"JAVA_HOME={home} has no bin/java" if home else "no `java` on PATH"
+        raise MinimrError(f"the spark executor needs Java 17 ({where}); install it "
+                          "(Debian: apt-get install openjdk-17-jre-headless) or fix JAVA_HOME")
+
+
+def _quietly(start):
+    """Start the JVM with its stderr through a filter that drops the JDK's notice about
+    incubator modules (Spark 4 asks for one); Spark's own logs, at WARN and above (our
+    log4j2 settings), pass through."""
+    read, write = os.pipe()
+    threading.Thread(target=_forward, args=(read,), daemon=True).start()
+    saved = os.dup(2)
+    os.dup2(write, 2)                    # the JVM inherits this as its stderr
     try:
-        theirs = subprocess.run([os.environ["PYSPARK_PYTHON"], "-c", f"print(hash({probe!r}))"],
-                                capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, KeyError, subprocess.SubprocessError):
-        return
-    if theirs and theirs != str(hash(probe)):
-        warnings.warn("this Python process started without PYTHONHASHSEED="
-                      f"{os.environ.get('PYTHONHASHSEED')} (the Spark workers' seed), so "
-                      "driver-side hashing of str keys (rdd.lookup on a partitioned RDD) "
-                      "disagrees with the workers'; start Python with PYTHONHASHSEED=0",
-                      RuntimeWarning, stacklevel=4)
+        return start()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(write)
+
+
+def _forward(fd):
+    with os.fdopen(fd, "rb") as lines:
+        for line in lines:
+            if not line.startswith(b"WARNING: Using incubator modules"):
+                os.write(2, line)
 
 
 def _stage_metrics(store, sid):
