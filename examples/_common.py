@@ -57,13 +57,21 @@ def parser(name, doc, input=True):
     if input:
         p.add_argument("--input", metavar="PATH",
                        help="input file (default: a seeded generated data set)")
-    p.add_argument("--seed", type=int, default=0, help="seed for generated data and sampling")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for generated data and sampling (default: 0)")
     p.add_argument("--json", metavar="PATH", help="also write the result as one JSON object")
     return p
 
 
 def context(args):
     return Context(executor=args.executor, workers=args.workers)
+
+
+def where(args, partitions):
+    """ "memory (2 workers, 4 partitions)", "serial (in this process, 4 partitions)" """
+    if args.executor == "serial":
+        return f"serial (in this process, {partitions} partitions)"
+    return f"{args.executor} ({args.workers} workers, {partitions} partitions)"
 
 
 def write_json(path, example, args, partitions, seconds, result, **extra):
@@ -99,6 +107,7 @@ def _bad_input_line(exc):
 
 def guard(name, main, argv=None):
     """Run an example's main(argv); a bad-input error becomes one line and status 2."""
+    _restart_with_a_hash_seed(name, sys.argv[1:] if argv is None else argv)
     try:
         return main(argv)
     except BrokenPipeError:              # `... | head` closed stdout early: not an error
@@ -110,6 +119,17 @@ def guard(name, main, argv=None):
             raise
         print(f"{name}: {line}", file=sys.stderr)
         return 2
+
+
+def _restart_with_a_hash_seed(name, argv):
+    """On --executor spark, run again with PYTHONHASHSEED=0 if it is unset: PySpark seeds
+    its workers with 0 and refuses a driver-side hash otherwise, and a process cannot
+    change its own seed once it runs."""
+    spark = "--executor=spark" in argv or any(
+        a == "--executor" and b == "spark" for a, b in zip(argv, argv[1:]))
+    if spark and "PYTHONHASHSEED" not in os.environ:
+        os.execve(sys.executable, [sys.executable, "-m", f"examples.{name}", *map(str, argv)],
+                  dict(os.environ, PYTHONHASHSEED="0"))
 
 
 def columns(path):

@@ -126,8 +126,7 @@ def main(argv=None):
         result, partitions = k_nearest(ctx, train_path, query_path, args.k, args.partitions)
         seconds = time.perf_counter() - start
 
-    print(f"knn k={args.k} on {args.executor} ({args.workers} workers, "
-          f"{partitions} partitions): {seconds:.2f} s")
+    print(f"knn k={args.k} on {common.where(args, partitions)}: {seconds:.2f} s")
     shown = " ".join(map(str, result["predictions"][:20]))
     more = " ..." if len(result["predictions"]) > 20 else ""
     print(f"{len(result['predictions'])} predictions: {shown}{more}")

@@ -57,8 +57,7 @@ def main(argv=None):
         result = estimate_pi(ctx, args.samples, args.partitions, args.seed)
         seconds = time.perf_counter() - start
 
-    print(f"pi on {args.executor} ({args.workers} workers, {args.partitions} partitions): "
-          f"{seconds:.2f} s")
+    print(f"pi on {common.where(args, args.partitions)}: {seconds:.2f} s")
     print(f"pi ~ {result['estimate']:.6f} ({result['inside']} of {result['samples']} inside; "
           f"error {abs(result['estimate'] - np.pi):.2e})")
     common.write_json(args.json, "pi", args, args.partitions, seconds, result)

@@ -28,6 +28,7 @@ saveAsTextFile. Tokens are line.split(), case kept.
 """
 
 import heapq
+import os
 import sys
 import time
 from collections import Counter
@@ -114,6 +115,9 @@ def main(argv=None):
                    help="how the job is written (default: rdd)")
     p.add_argument("--output", metavar="DIR", help="save all counts here (must not exist)")
     args = p.parse_args(argv)
+    if args.output is not None and os.path.exists(args.output):
+        raise ValueError(f"bad input: --output {args.output}: already exists (Hadoop and "
+                         "Spark refuse to write into an existing directory too)")
 
     with common.input_file(args.input, common.write_words, args.seed) as path, \
             common.context(args) as ctx:
@@ -121,8 +125,7 @@ def main(argv=None):
         result, partitions = word_count(ctx, path, args.form, args.partitions, args.output)
         seconds = time.perf_counter() - start
 
-    print(f"wordcount --form {args.form} on {args.executor} ({args.workers} workers, "
-          f"{partitions} partitions): {seconds:.2f} s")
+    print(f"wordcount --form {args.form} on {common.where(args, partitions)}: {seconds:.2f} s")
     print(f"{result['total_words']} words, {result['distinct_words']} distinct; top {TOP}:")
     for word, n in result["top"]:
         print(f"  {n:>10}  {word}")
