@@ -102,9 +102,7 @@ _EMPTY_CELL = types.CellType()      # a closure cell whose variable is not assig
 
 def _code_reduce_keep_filename(code):
     rebuild, args = cloudpickle.cloudpickle._code_reduce(code)
-    args = list(args)
-    args[args.index("<dynamic-code>")] = code.co_filename
-    return rebuild, tuple(args)
+    return rebuild, tuple(code.co_filename if a == "<dynamic-code>" else a for a in args)
 
 
 class _KeepFilenamePickler(cloudpickle.CloudPickler):

@@ -236,3 +236,13 @@ def test_the_example_prints_one_summary_line_at_the_end(tmp_path):
     first, later = lines[-1].split("; ")
     assert first.startswith("first iteration ") and first.endswith(" s")
     assert later.startswith("later iterations median ") and later.endswith(" s")
+
+
+@pytest.mark.timeout(60)
+def test_minimr_skip_spark_skips_the_spark_doctests_too():
+    env = dict(os.environ, MINIMR_SKIP_SPARK="1")
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "minimr"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=55)
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert "minimr/executors/spark.py" not in out.stdout
+    assert "minimr/rdd.py" in out.stdout               # the other doctests are collected
