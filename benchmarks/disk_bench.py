@@ -1,7 +1,7 @@
 """Disk executor benchmarks: bounded memory and linear time on wordcount (prints figures).
 
-    PYTHONPATH=$PWD python -m benchmarks.disk_bench memory   [--mb 700]  [--buffer-mb 64]
-    PYTHONPATH=$PWD python -m benchmarks.disk_bench linear   [--sizes 20,40,80,160] [--buffer-mb 64]
+    python -m benchmarks.disk_bench memory   [--mb 700]  [--buffer-mb 64]
+    python -m benchmarks.disk_bench linear   [--sizes 20,40,80,160] [--buffer-mb 64]
 
 memory: a wordcount over generated text >= 10x the sort buffer; prints the peak RSS
         (VmHWM) of the driver and of every worker process, and the spill counters.

@@ -1,6 +1,6 @@
-"""Benchmarks for the memory executor (issue 3). They print figures; they assert nothing.
+"""Benchmarks for the memory executor. They print figures; they assert nothing.
 
-    cd <repo> && OPENBLAS_NUM_THREADS=1 PYTHONPATH=$PWD python -m benchmarks.memory_bench [all|lr|empty|wordcount]
+    OPENBLAS_NUM_THREADS=1 python -m benchmarks.memory_bench [all|lr|empty|wordcount]
 
     lr          logistic-regression gradient over cached numpy blocks, 500,000 x 10 and 4x
                 that, per iteration (median of the later iterations) against one process

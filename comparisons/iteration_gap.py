@@ -6,18 +6,21 @@ HadoopBinMem (input pre-converted to binary, kept in an in-memory HDFS): 76 / 62
 This study runs ONE program (comparisons/lr_sgd.py, blocks form, or its per-record
 twin) on each engine, one fresh process per run:
 
-    run                   engine                      what an iteration reads
-    disk                  minimr disk executor        text file -> parse            (Hadoop)
-    disk+cache            minimr disk, cache()        binary blocks from local files (HadoopBinMem)
-    memory                minimr memory executor      live numpy blocks in worker RAM (Spark)
-    pyspark-blocks        PySpark local[W], cache()   pickled blocks in the JVM -> unpickle
-    pyspark-blocks-nocache  PySpark, no cache         text file -> parse
+    run                   engine                        what an iteration reads
+    disk                  minimr disk executor, cache()  text file -> parse           (Hadoop:
+                                                         nothing but files survives between jobs)
+    disk+cache            minimr disk, DISK_ONLY         binary blocks from local files (HadoopBinMem)
+    memory                minimr memory executor, cache() live numpy blocks in worker RAM (Spark)
+    pyspark-blocks        PySpark local[W], cache()     pickled blocks in the JVM -> unpickle
+    pyspark-blocks-nocache  PySpark, no cache           text file -> parse
     pyspark-records       PySpark, cache(), one point per record (the paper's program)
 
     generate data ──► for each run: python -m comparisons.iteration_gap --run NAME (child)
                         child: start engine (timed) -> K iterations (timed) -> probe jobs
                                -> JSON on stdout
                       ──► table, breakdown, weight check ──► results/iteration_gap.{json,md,png}
+                          (results/ is not tracked; --update-docs also copies them to
+                          docs/figures/, where the README shows them)
 
 Where the time goes (the breakdown) comes from each engine's own task timers, summed per
 iteration (minimr: ctx.jobs[i]["stages"]; PySpark: its status store, executorRunTime),
@@ -50,14 +53,15 @@ import time
 
 import numpy as np
 
-RUNS = {   # name -> (engine, program, cache, label in the paper's terms)
-    "disk": ("disk", "blocks", False, "Hadoop"),
-    "disk+cache": ("disk", "blocks", True, "HadoopBinMem"),
-    "memory": ("memory", "blocks", True, "Spark"),
-    "pyspark-blocks": ("pyspark", "blocks", True, "PySpark, cached blocks"),
-    "pyspark-blocks-nocache": ("pyspark", "blocks", False, "PySpark, no cache"),
-    "pyspark-records": ("pyspark", "records", True, "PySpark, cached records"),
+RUNS = {   # name -> (engine, program, storage level or None, label in the paper's terms)
+    "disk": ("disk", "blocks", "MEMORY_ONLY", "Hadoop"),
+    "disk+cache": ("disk", "blocks", "DISK_ONLY", "HadoopBinMem"),
+    "memory": ("memory", "blocks", "MEMORY_ONLY", "Spark"),
+    "pyspark-blocks": ("pyspark", "blocks", "MEMORY_ONLY", "PySpark, cached blocks"),
+    "pyspark-blocks-nocache": ("pyspark", "blocks", None, "PySpark, no cache"),
+    "pyspark-records": ("pyspark", "records", "MEMORY_ONLY", "PySpark, cached records"),
 }
+DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "figures")
 PARTS = ["read", "parse", "deserialise", "write", "shuffle", "compute", "warm-up", "outside tasks"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,7 +71,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def run_one(name, path, dim, iterations, workers, partitions, step):
     """Start the engine, train, probe; returns a JSON-able dict."""
     from comparisons import lr_sgd
-    engine, program, cache, _ = RUNS[name]
+    import minimr
+    engine, program, level_name, _ = RUNS[name]
+    level = level_name and getattr(minimr.StorageLevel, level_name)
     start = time.perf_counter()
     try:
         if engine == "pyspark":
@@ -85,7 +91,7 @@ def run_one(name, path, dim, iterations, workers, partitions, step):
     make = lr_sgd.blocks_rdd if program == "blocks" else lr_sgd.points_rdd
     gradient = lr_sgd.block_gradient if program == "blocks" else lr_sgd.point_gradient
     bounds = [len(ctx.jobs)]                 # job index where each iteration starts
-    data = make(sc, path, partitions, cache)
+    data = make(sc, path, partitions, level)
     w, seconds = lr_sgd.descend(sc, data, gradient, dim, iterations, step,
                                 on_iteration=lambda i, s: bounds.append(len(ctx.jobs)))
     jobs = ctx.jobs
@@ -93,8 +99,8 @@ def run_one(name, path, dim, iterations, workers, partitions, step):
 
     probes = {}                              # task-seconds of one pass, by the engine's timers
     for probe, rdd in [("read", sc.textFile(path, partitions)),
-                       ("read+parse", make(sc, path, partitions, cache=False))] + \
-                      ([("cached", data)] if cache else []):
+                       ("read+parse", make(sc, path, partitions, None))] + \
+                      ([("cached", data)] if level else []):
         n = len(ctx.jobs)
         t = time.perf_counter()
         rdd.count()
@@ -105,9 +111,15 @@ def run_one(name, path, dim, iterations, workers, partitions, step):
     if sc is not ctx:
         sc.stop()
     return {"name": name, "available": True, "engine": engine, "program": program,
-            "cache": cache, "startup": startup, "seconds": seconds, "weights": w.tolist(),
+            "level": level_name, "kept": _keeps(engine, level), "startup": startup, "seconds": seconds, "weights": w.tolist(),
             "timers": per_iter, "probes": probes, "workers": workers,
             "partitions": partitions}
+
+
+def _keeps(engine, level):
+    """Does a later iteration read the persisted blocks (else it reads and parses the
+    text)? On the disk executor only a level with useDisk survives between jobs."""
+    return level is not None and (engine != "disk" or level.useDisk)
 
 
 def _sum_stages(jobs):
@@ -130,7 +142,7 @@ def breakdown(run, i):
     read = probes["read"].get("task_seconds", 0.0)
     parse = max(0.0, probes["read+parse"].get("task_seconds", 0.0) - read)
     parts = dict.fromkeys(PARTS, 0.0)
-    if not run["cache"] or i == 0:              # this iteration read and parsed the text
+    if not run["kept"] or i == 0:               # this iteration read and parsed the text
         parts["read"], parts["parse"] = read, parse
     else:
         # minimr times its cache reads; PySpark does not, so its probe stands in
@@ -190,27 +202,20 @@ def _median_parts(list_of_parts):
     return {k: statistics.median(p[k] for p in list_of_parts) for k in PARTS}
 
 
-def goals(rows):
-    """The issue's ratios, each with its target; None where a run is missing."""
+def ratios(rows):
+    """The ratios the Spark paper's figure is about; None where a run is missing."""
     r = {row["name"]: row for row in rows if row["available"]}
 
     def ratio(a, b, key):
         return r[a][key] / r[b][key] if a in r and b in r else None
 
-    def start_first(n):
-        return r[n]["startup"] + r[n]["first"] if n in r else None
-
-    sf = (start_first("memory") / start_first("pyspark-blocks")
-          if "memory" in r and "pyspark-blocks" in r else None)
     return [
-        ("disk later / memory later", ratio("disk", "memory", "later"), ">= 20", lambda v: v >= 20),
-        ("memory later / PySpark cached blocks later", ratio("memory", "pyspark-blocks", "later"),
-         "<= 0.25", lambda v: v <= 0.25),
-        ("memory later / PySpark cached records later", ratio("memory", "pyspark-records", "later"),
-         "<= 0.6", lambda v: v <= 0.6),
-        ("memory (startup + first) / PySpark blocks (startup + first)", sf, "<= 0.5",
-         lambda v: v <= 0.5),
-        ("memory first / disk first", ratio("memory", "disk", "first"), "(measured)", None),
+        ("disk later / memory later (the paper: Hadoop 127 s / Spark 6 s, about 21x)",
+         ratio("disk", "memory", "later")),
+        ("disk+cache later / memory later", ratio("disk+cache", "memory", "later")),
+        ("memory later / PySpark cached blocks later", ratio("memory", "pyspark-blocks", "later")),
+        ("memory later / PySpark cached records later", ratio("memory", "pyspark-records", "later")),
+        ("memory first / disk first (the paper: 174 s / 127 s)", ratio("memory", "disk", "first")),
     ]
 
 
@@ -239,11 +244,9 @@ def markdown(rows, meta, weights_ok):
                 b = row[f"breakdown_{which}"]
                 out.append(f"| {row['name']} | {which} | " +
                            " | ".join(f"{b[k]:.3f}" for k in PARTS) + " |")
-    out += ["", "Goals (issue 6):", "", "| ratio | measured | target | met |", "|---|---:|---|---|"]
-    for what, v, target, ok in goals(rows):
-        shown = "n/a" if v is None else f"{v:.3f}"
-        met = "n/a" if v is None or ok is None else ("yes" if ok(v) else "no")
-        out.append(f"| {what} | {shown} | {target} | {met} |")
+    out += ["", "| ratio | measured |", "|---|---:|"]
+    for what, v in ratios(rows):
+        out.append(f"| {what} | {'n/a' if v is None else f'{v:.3f}'} |")
     out += ["", f"Final weights agree across runs (max relative difference "
             f"{max((r.get('weights_max_rel_diff', 0) for r in rows), default=0):.1e}): "
             f"{'yes' if weights_ok else 'NO'}."]
@@ -251,30 +254,38 @@ def markdown(rows, meta, weights_ok):
 
 
 def plot(rows, runs, path, meta):
-    """Left: running time against iterations (HotCloud 2010, Fig. 2); right: first and
-    later iteration per system (NSDI 2012, Fig. 7)."""
+    """Left: running time against iterations (HotCloud 2010, Fig. 2); middle: each
+    iteration's time, on a log scale (the later iterations differ by 100x); right: first
+    and later iteration per system (NSDI 2012, Fig. 7), log scale."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     avail = [r for r in rows if r["available"]]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for row in avail:
+    fig, (a, m, b) = plt.subplots(1, 3, figsize=(16, 4.8))
+    styles = ["-o", "--s", "-^", ":D", "-.v", "--x"]
+    for row, style in zip(avail, styles):
         s = runs[row["name"]]["seconds"]
-        a.plot(range(1, len(s) + 1), np.cumsum(s), marker="o", ms=3,
-               label=f"{row['name']} ({row['label']})")
-    a.set_xlabel("number of iterations")
-    a.set_ylabel("running time (s)")
-    a.set_title("Logistic regression: cumulative time")
+        label = f"{row['name']} ({row['label']})"
+        a.plot(range(1, len(s) + 1), np.cumsum(s), style, ms=4, label=label)
+        m.plot(range(1, len(s) + 1), s, style, ms=4, label=label)
+    a.set(xlabel="number of iterations", ylabel="running time (s)",
+          title="Logistic regression: cumulative time")
+    m.set(xlabel="iteration", ylabel="seconds (log scale)", yscale="log",
+          title="Each iteration")
     a.legend(fontsize=7)
+    m.grid(True, which="both", alpha=0.3)
+    for ax in (a, m):
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     x = np.arange(len(avail))
     b.bar(x - 0.2, [r["first"] for r in avail], 0.4, label="first iteration")
     b.bar(x + 0.2, [r["later"] for r in avail], 0.4, label="later iterations (median)")
     for xi, r in zip(x, avail):
-        b.text(xi - 0.2, r["first"], f"{r['first']:.1f}", ha="center", va="bottom", fontsize=7)
-        b.text(xi + 0.2, r["later"], f"{r['later']:.2f}", ha="center", va="bottom", fontsize=7)
+        b.text(xi - 0.2, r["first"], f"{r['first']:.2f}", ha="center", va="bottom", fontsize=7)
+        b.text(xi + 0.2, r["later"], f"{r['later']:.3f}", ha="center", va="bottom", fontsize=7)
     b.set_xticks(x, [r["name"] for r in avail], rotation=20, fontsize=8)
-    b.set_ylabel("iteration time (s)")
-    b.set_title(f"{meta['points']:,} x {meta['dim']}, {meta['workers']} workers")
+    b.set(ylabel="iteration time (s, log scale)", yscale="log",
+          title=f"{meta['points']:,} x {meta['dim']}, {meta['workers']} workers")
     b.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -305,7 +316,10 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of: "
                    + ", ".join(RUNS))
-    p.add_argument("--out", default="results", help="directory for the results (default: results)")
+    p.add_argument("--out", default="results", help="directory for the results (default: "
+                   "results, which git ignores)")
+    p.add_argument("--update-docs", action="store_true",
+                   help="also copy them to docs/figures/, where the README shows them")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--run", help=argparse.SUPPRESS)          # child mode
     p.add_argument("--input", help=argparse.SUPPRESS)
@@ -364,9 +378,8 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "iteration_gap.json"), "w") as f:
         json.dump({"meta": meta, "runs": runs, "summary": rows, "weights_agree": weights_ok,
-                   "goals": [{"ratio": g[0], "value": g[1], "target": g[2],
-                              "met": None if g[1] is None or g[3] is None else g[3](g[1])}
-                             for g in goals(rows)]}, f, indent=1)
+                   "ratios": [{"ratio": what, "value": v} for what, v in ratios(rows)]},
+                  f, indent=1)
     text = markdown(rows, meta, weights_ok)
     with open(os.path.join(args.out, "iteration_gap.md"), "w") as f:
         f.write(text)
@@ -375,6 +388,11 @@ def main(argv=None):
             plot(rows, runs, os.path.join(args.out, "iteration_gap.png"), meta)
         except ImportError:
             print("matplotlib is missing (pip install minimr[plot]): no plot written")
+    if args.update_docs:
+        os.makedirs(DOCS, exist_ok=True)
+        for name in ("iteration_gap.json", "iteration_gap.md", "iteration_gap.png"):
+            if os.path.exists(os.path.join(args.out, name)):
+                shutil.copy(os.path.join(args.out, name), os.path.join(DOCS, name))
     print()
     print(text)
     return 0 if weights_ok else 1

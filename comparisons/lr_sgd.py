@@ -6,8 +6,9 @@
                  iteration maps every point to its gradient term and reduces them
 
 Both apply, from w = 0, exactly  w <- w - step * (1/n) * sum_i x_i (sigmoid(w . x_i) - y_i)
-with y in {0, 1} (input lines `y x1 .. xd`). `cache=False` re-reads and re-parses the text
-every iteration, the way a Hadoop job does. The functions take any `sc` with the RDD API,
+with y in {0, 1} (input lines `y x1 .. xd`). The parsed data is persisted at `level` (a
+StorageLevel; cache() by default); `level=None` re-reads and re-parses the text every
+iteration, the way a chain of Hadoop jobs does. The functions take any `sc` with the RDD API,
 so they run on a minimr Context unchanged (comparisons/iteration_gap.py does that).
 
     python -m comparisons.lr_sgd --input points.txt --iterations 10 --form blocks
@@ -18,6 +19,8 @@ import json
 import time
 
 import numpy as np
+
+CACHE = "cache()"          # the default level: whatever cache() means on the engine
 
 
 # ------------------------------------------------------------------------ blocks
@@ -44,15 +47,19 @@ def add_pairs(a, b):
     return a[0] + b[0], a[1] + b[1]
 
 
-def blocks_rdd(sc, path, partitions=None, cache=True):
+def blocks_rdd(sc, path, partitions=None, level=CACHE):
     blocks = sc.textFile(path, partitions).mapPartitions(lambda it: [parse_block(it)])
-    return blocks.cache() if cache else blocks
+    return persisted(blocks, level)
 
 
-def train_blocks(sc, path, iterations=10, step=1.0, partitions=None, cache=True,
+def persisted(rdd, level):
+    return rdd if level is None else rdd.cache() if level is CACHE else rdd.persist(level)
+
+
+def train_blocks(sc, path, iterations=10, step=1.0, partitions=None, level=CACHE,
                  on_iteration=None):
     """Returns (w, [seconds of each iteration]); `on_iteration(i, seconds)` after each."""
-    blocks = blocks_rdd(sc, path, partitions, cache)
+    blocks = blocks_rdd(sc, path, partitions, level)
     out = descend(sc, blocks, block_gradient, _dim(path), iterations, step, on_iteration)
     blocks.unpersist()
     return out
@@ -85,14 +92,14 @@ def point_gradient(point, w):
     return x * (1.0 / (1.0 + np.exp(-x.dot(w))) - y), 1
 
 
-def points_rdd(sc, path, partitions=None, cache=True):
+def points_rdd(sc, path, partitions=None, level=CACHE):
     points = sc.textFile(path, partitions).filter(lambda line: line.strip()).map(parse_point)
-    return points.cache() if cache else points
+    return persisted(points, level)
 
 
-def train_records(sc, path, iterations=10, step=1.0, partitions=None, cache=True,
+def train_records(sc, path, iterations=10, step=1.0, partitions=None, level=CACHE,
                   on_iteration=None):
-    points = points_rdd(sc, path, partitions, cache)
+    points = points_rdd(sc, path, partitions, level)
     out = descend(sc, points, point_gradient, _dim(path), iterations, step, on_iteration)
     points.unpersist()
     return out
@@ -121,7 +128,7 @@ def main(argv=None):
     sc = spark_context(args.workers)
     train = train_blocks if args.form == "blocks" else train_records
     w, seconds = train(sc, args.input, args.iterations, args.step, args.partitions,
-                       cache=not args.no_cache,
+                       level=None if args.no_cache else CACHE,
                        on_iteration=lambda i, s: print(f"iteration {i}: {s:.3f} s", flush=True))
     print(json.dumps({"weights": w.tolist(), "seconds": seconds}))
     sc.stop()

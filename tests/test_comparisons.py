@@ -102,7 +102,7 @@ def test_pi_twin_equals_numpy_streams(twins):
 
 
 def test_lr_twin_without_cache_gives_the_same_weights(sc, files, twins):
-    w, seconds = lr_sgd.train_blocks(sc, files["points"], ITERATIONS, STEP, PARTITIONS, cache=False)
+    w, seconds = lr_sgd.train_blocks(sc, files["points"], ITERATIONS, STEP, PARTITIONS, level=None)
     assert len(seconds) == ITERATIONS
     np.testing.assert_allclose(w, twins["blocks"], rtol=1e-9, atol=0)
 

@@ -36,7 +36,12 @@ def test_tiny_study_writes_results(tmp_path, sc):
             assert sum(first.values()) == pytest.approx(run["seconds"][0], rel=1e-6, abs=1e-6)
             assert all(v >= 0 for v in first.values())
     text = (out / "iteration_gap.md").read_text()
-    assert "| pyspark-blocks |" in text and "Goals" in text
+    assert "| pyspark-blocks |" in text and "disk later / memory later" in text
+    # a later disk iteration (cache() keeps nothing there) reads and parses the text;
+    # disk+cache (DISK_ONLY) reads its files back instead
+    assert result["runs"]["disk"]["kept"] is False and result["runs"]["disk+cache"]["kept"] is True
+    later = {row["name"]: row["breakdown_later"] for row in result["summary"]}
+    assert later["disk"]["parse"] > 0 and later["disk+cache"]["parse"] == 0
 
 
 def test_weights_match_a_numpy_loop(tmp_path, sc):
