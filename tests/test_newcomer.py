@@ -246,3 +246,17 @@ def test_minimr_skip_spark_skips_the_spark_doctests_too():
     assert out.returncode == 0, out.stdout[-2000:]
     assert "minimr/executors/spark.py" not in out.stdout
     assert "minimr/rdd.py" in out.stdout               # the other doctests are collected
+
+
+@pytest.mark.timeout(30)
+def test_fresh_results_are_ignored_and_the_readme_figure_is_tracked():
+    """The quick start leaves a clone clean: studies write to results/, which git ignores;
+    the figure the README shows lives in docs/figures/, refreshed only with --update-docs."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    if git("rev-parse", "--git-dir").returncode != 0:
+        pytest.skip("not a git checkout")
+    assert git("check-ignore", "-q", "results/iteration_gap.png").returncode == 0
+    assert git("check-ignore", "-q", ".venv/bin/python").returncode == 0
+    assert git("ls-files", "--error-unmatch", "docs/figures/iteration_gap.png").returncode == 0
+    assert "docs/figures/iteration_gap.png" in open(os.path.join(ROOT, "README.md")).read()
