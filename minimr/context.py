@@ -17,12 +17,11 @@ RDDs, so everything after them is Spark's.
 
 import functools
 import itertools
-from collections import Counter
 
 from . import io, pickling, plan
-from .errors import MinimrError
+from .errors import MinimrError, positive
+from .events import EventLog, hadoop_counters
 from .executors import make_executor
-from .errors import positive
 from .rdd import RDD
 from .scheduler import run_job
 from .shared import Accumulator, AddingAccumulatorParam, Broadcast
@@ -47,11 +46,13 @@ class Context:
     45
     """
 
-    def __init__(self, executor="serial", workers=None, maxFailures=4, **options):
+    def __init__(self, executor="serial", workers=None, maxFailures=4, events=True,
+                 eventLog=None, progress=None, **options):
         if workers is not None:
             positive(workers, "workers")
         positive(maxFailures, "maxFailures")
         self.executor_name, self.workers, self.maxFailures = executor, workers, maxFailures
+        self.events = EventLog(events, eventLog)     # what happens, as Spark's listener events
         self._ids = itertools.count()
         self._stage_ids = itertools.count()
         self._broadcasts = {}        # id -> pickled value (the driver's snapshot)
@@ -59,6 +60,9 @@ class Context:
         self._jobs = []              # one dict per job: stages, tasks, seconds (metrics)
         self._stopped = False
         self._executor = make_executor(executor, self, **options)
+        if progress is not False and self.sc is None:
+            from .report.progress import attach       # a console bar: glue, outside the engine
+            attach(self, force=progress)
 
     # -------------------------------------------------------------------- lifecycle
     def __enter__(self):
@@ -75,6 +79,7 @@ class Context:
         if not self._stopped:
             self._stopped = True
             self._executor.stop()
+            self.events.close()
 
     def _new_id(self):
         if self._stopped:
@@ -104,15 +109,24 @@ class Context:
         return self._executor.jobs() if self.sc is not None else self._jobs
 
     def counters(self, job=-1):
-        """A job's counters (default: the last job) under Hadoop's names, summed over
-        its stages: MAP_INPUT_RECORDS, MAP_OUTPUT_RECORDS, SPILLED_RECORDS, ... Each
-        executor counts what it does (the disk executor spills; the others do not)."""
-        total = Counter()
-        for stage in self.jobs[job]["stages"]:
-            for k, v in stage.items():
-                if k not in ("stage", "tasks", "attempts") and isinstance(v, int):
-                    total[k.upper()] += v
-        return dict(total)
+        """A job's counters (default: the last job; N counts from 0, negative from the end)
+        under Hadoop's names: MAP_INPUT_RECORDS, MAP_OUTPUT_RECORDS, SPILLED_RECORDS, ...,
+        derived from its events. A counter an executor cannot have is 0 (only the disk
+        executor spills)."""
+        if self.sc is not None or not self.events.enabled:
+            raise MinimrError("counters come from minimr's events: none on the spark executor "
+                              "(see Spark's UI) or with Context(events=False)")
+        return hadoop_counters(self.events, job)
+
+    def timeline(self, path):
+        """Write the tasks as Chrome's Trace Event format (open it in Perfetto)."""
+        from .report import timeline                    # a renderer, outside the engine
+        timeline.write(list(self.events), path)
+
+    def report(self, path):
+        """Write the one-page HTML report of this Context's jobs."""
+        from .report import html
+        html.write(list(self.events), path)
 
     def status(self):
         """What the executor holds now: workers, their cached blocks, tasks run."""

@@ -26,6 +26,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
+from .task import add_metric, counted
+
 _MASK = (1 << 63) - 1   # sys.maxsize on 64-bit CPython
 
 
@@ -126,7 +128,10 @@ def map_side_combine(records, shuffled):
     agg = shuffled.aggregator
     if agg is None or not shuffled.map_side_combine:
         return records
-    return combine(records, agg.create_combiner, agg.merge_value)
+    combined = combine(counted(records, "combine_input_records"), agg.create_combiner,
+                       agg.merge_value)
+    add_metric("combine_output_records", len(combined))
+    return combined
 
 
 def reduce_side_combine(pairs, shuffled):

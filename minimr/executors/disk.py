@@ -45,6 +45,7 @@ import glob
 import itertools
 import os
 import shutil
+import time
 
 from .. import pickling, spill
 from ..errors import FetchFailed, MinimrError
@@ -115,7 +116,8 @@ class DiskEnv(Env):
         out = spill.SegmentWriter(work)
         for i in range(0, len(records), CACHE_BATCH):
             out.write(pickling.dumps(records[i:i + CACHE_BATCH]))
-        out.close(1)
+        add_metric("cache_puts", 1)
+        add_metric("cache_put_bytes", out.close(1)[0].length)
         os.replace(work, path)                   # the data first: an index means it is whole
         os.replace(work + ".index", path + ".index")
 
@@ -137,7 +139,7 @@ class DiskEnv(Env):
 
     # the reduce side: fetch segment r of every map output (checked), merge, fold
     def shuffle_read(self, shuffled, reduce_id):
-        sid = shuffled.shuffle_id
+        sid, start = shuffled.shuffle_id, time.perf_counter()
         work = self._scratch(f"reduce-{sid}-{reduce_id}-{next(self.tasks)}")
         segments = []
         for m in range(shuffled.parent.num_partitions):
@@ -148,6 +150,9 @@ class DiskEnv(Env):
                     segments.append(spill.fetch(segment, os.path.join(work, f"map-{m:05d}.seg")))
             except (OSError, ValueError, IndexError) as exc:
                 raise FetchFailed(sid, m, f"{type(exc).__name__}: {exc}") from None
+        add_metric("shuffle_fetch_seconds", time.perf_counter() - start)
+        add_metric("shuffled_maps", shuffled.parent.num_partitions)     # empty ones too
+        add_metric("merged_map_outputs", shuffled.parent.num_partitions)
         return spill.reduce_side(segments, shuffled, self.merge_factor, work)
 
 

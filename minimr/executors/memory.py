@@ -43,7 +43,7 @@ from ..errors import FetchFailed, MinimrError
 from ..procs import forget, private_dir
 from .process import ProcessExecutor
 from ..shuffle import bucketize, reduce_side_combine
-from ..task import Env, TaskFailure, add_metric
+from ..task import Env, TaskFailure, add_metric, counted
 
 
 # ------------------------------------------------------------------ worker side
@@ -76,15 +76,16 @@ class MemoryEnv(Env):
         add_metric("shuffle_write_seconds", time.perf_counter() - t)
         add_metric("map_output_materialized_bytes", sum(len(b) for b in blobs))
         self.map_outputs[(shuffled.shuffle_id, map_id)] = blobs
-        return [len(b) for b in buckets]           # the map status: records per bucket
+        return [(len(b), len(blob)) for b, blob in zip(buckets, blobs)]   # the map status
 
     def shuffle_read(self, shuffled, reduce_id):
-        sid = shuffled.shuffle_id
+        sid, maps = shuffled.shuffle_id, shuffled.parent.num_partitions
         holders = self.locations.get(sid)          # None: every map output is here (serial)
-        pairs = (pair for m in range(shuffled.parent.num_partitions)
-                 for pair in pickling.loads(self._fetch(
-                     sid, m, reduce_id, self.address if holders is None else holders[m])))
-        return reduce_side_combine(pairs, shuffled)
+        pairs = (pair for m in range(maps) for pair in pickling.loads(self._fetch(
+            sid, m, reduce_id, self.address if holders is None else holders[m])))
+        add_metric("shuffled_maps", maps)
+        add_metric("merged_map_outputs", maps)
+        return reduce_side_combine(counted(pairs, "reduce_input_records"), shuffled)
 
     def _fetch(self, sid, map_id, reduce_id, holder):
         """Bucket `reduce_id` of a map output: from this process, or from its holder."""
@@ -168,10 +169,13 @@ class BlockStore:
         self.blocks[key] = (records, size)
         self.used += size
         self.cached.append((key[0], key[1], len(records), size))
+        add_metric("cache_puts", 1)
+        add_metric("cache_put_bytes", size)
         while self.cache_bytes is not None and self.used > self.cache_bytes:
             old = next(iter(self.blocks))
             self.remove(old)
             self.dropped.append(old)
+            add_metric("cache_evictions", 1)
 
     def remove(self, key):
         entry = self.blocks.pop(key, None)

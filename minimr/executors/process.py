@@ -51,7 +51,7 @@ class ProcessExecutor:
         self.workers = [Worker(slot, self.hello) for slot in range(self.default_parallelism)]
         try:
             for w in self.workers:            # started all; now wait for all
-                w.handshake()
+                self._started(w.handshake())
         except BaseException:
             self.stop()
             raise
@@ -110,6 +110,10 @@ class ProcessExecutor:
                         continue
                     todo.remove(i)
                     last_launch = time.monotonic()
+                    local = "PROCESS_LOCAL" if any(k in w.blocks for k in wants[i]) else "ANY"
+                    self.ctx.events.emit("TaskStart", **tasks[i].ids(), worker=w.slot,
+                                         locality=local if wants[i] else "NO_PREF",
+                                         speculative=False)
                     outcome = self._send(w, tasks[i], stages[i])
                     if outcome is None:
                         running[w] = i
@@ -124,7 +128,11 @@ class ProcessExecutor:
             for conn in wait([w.conn for w in running], timeout):
                 w = next(w for w in running if w.conn is conn)
                 i = running.pop(w)
+                made = len(self.recomputed)
                 outcomes[i] = self._receive(w, tasks[i])
+                self.ctx.events.emit("TaskEnd", **tasks[i].ids(), worker=w.slot,
+                                     recomputed=len(self.recomputed) > made,
+                                     **outcomes[i].fields(tasks[i]))
 
     def _send(self, w, task, stage):
         key, blob, bids = stage
@@ -195,6 +203,7 @@ class ProcessExecutor:
             w.proc.kill()
             w.proc.wait()
         self.worker_lost(w, f"worker {w.slot} (pid {w.pid}) lost: {why}")
+        self.ctx.events.emit("WorkerLost", worker=w.slot, pid=w.pid, reason=why)
 
     def _reap(self):
         """Between stages: notice workers that died while idle (killed between jobs)."""
@@ -207,7 +216,11 @@ class ProcessExecutor:
         """Start a fresh process in every dead worker's slot."""
         for slot, w in enumerate(self.workers):
             if not w.alive and not self._stopped:
-                self.workers[slot] = Worker(slot, self.hello).handshake()
+                self.workers[slot] = self._started(Worker(slot, self.hello).handshake())
+
+    def _started(self, w):
+        self.ctx.events.emit("WorkerStarted", worker=w.slot, pid=w.pid)
+        return w
 
     def _clean_shuffles(self, tasks):
         """Spark's ContextCleaner, for shuffles: once the program holds no dataset that
