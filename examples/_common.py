@@ -60,11 +60,16 @@ def parser(name, doc, input=True):
     p.add_argument("--seed", type=int, default=0,
                    help="seed for generated data and sampling (default: 0)")
     p.add_argument("--json", metavar="PATH", help="also write the result as one JSON object")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar for each running stage (default: when stderr is a "
+                        "terminal)")
     return p
 
 
 def context(args):
-    return Context(executor=args.executor, workers=args.workers)
+    if args.executor == "spark":                 # Spark draws its own progress
+        return Context(executor=args.executor, workers=args.workers)
+    return Context(executor=args.executor, workers=args.workers, progress=args.progress)
 
 
 def where(args, partitions):

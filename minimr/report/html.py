@@ -68,7 +68,9 @@ def write(runs, path, title="minimr: what happened"):
     """`runs`: the events of one Context, or [(label, events), ...] to show side by side."""
     if runs and isinstance(runs[0], dict):
         runs = [("", runs)]
-    body = "".join(f'<section class="run">{_run(label, list(events))}</section>'
+    runs = [(label, list(events)) for label, events in runs]
+    span = max((_span(events) for _, events in runs), default=1e-6)   # one scale for all
+    body = "".join(f'<section class="run">{_run(label, events, span)}</section>'
                    for label, events in runs)
     page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<title>{_e(title)}</title><style>{CSS}</style></head><body>'
@@ -86,9 +88,20 @@ def _e(text):
     return html.escape(str(text))
 
 
-def _run(label, events):
+def _span(events):
+    times = [e["time"] for e in events if e["event"] in ("JobStart", "JobEnd", "TaskEnd")]
+    return max(max(times) - min(times), 1e-6) if times else 1e-6
+
+
+def _run(label, events, span):
     jobs = _jobs(events)
     out = [f"<h2>{_e(label)}</h2>" if label else ""]
+    if len(jobs) > 1:                  # every job on one time axis: where the time went
+        whole = {"start": jobs[0]["start"], "end": jobs[0]["start"] + span, "events": events,
+                 "attempts": [a for j in jobs for a in j["attempts"]]}
+        out.append(f"<h3>All {len(jobs)} jobs, on one time axis</h3>"
+                   + _timeline(whole, marks=[j["start"] for j in jobs], attr="data-run-task")
+                   + _legend())
     out.append("<h3>Jobs</h3><table><tr><th>job</th><th class=l>dataset</th><th>result</th>"
                "<th>seconds</th><th>stages</th><th>task attempts</th></tr>")
     for j in jobs:
@@ -194,7 +207,9 @@ def _dag(stages):
                              'stage on the left writes it, the one on the right reads it.</p>')
 
 
-def _timeline(job):
+def _timeline(job, marks=(), attr="data-task"):
+    """Lanes of task slices, each marked attr="STAGE.PARTITION.ATTEMPT"; `marks`: times
+    to draw a thin line at (each job's start)."""
     tries = job["attempts"]
     workers = sorted({a["worker"] for a in tries}, key=lambda w: (w != "driver", str(w)))
     lost = [e for e in job["events"] if e["event"] in ("WorkerLost", "FetchFailed")]
@@ -219,7 +234,7 @@ def _timeline(job):
                + "".join(f"\n{k} {v}" for k, v in e.items()
                          if k not in ("event", "time", "buckets") and v not in (None, False)))
         outline = "#c62828" if a["outcome"] != "success" else "#555"
-        parts.append(f'<g data-task="{a["stage"]}.{a["partition"]}.{a["attempt"]}">'
+        parts.append(f'<g {attr}="{a["stage"]}.{a["partition"]}.{a["attempt"]}">'
                      f'<title>{_e(tip)}</title>')
         cursor, seconds = x0, a["end"] - a["start"]
         for phase, s in phases(e, seconds).items():
@@ -238,6 +253,8 @@ def _timeline(job):
         parts.append(f'<g><title>{_e(e["event"] + ": " + str(e.get("reason", "")))}</title>'
                      f'<path d="M{x(e["time"]):.1f},{y} l6,-5 l0,10 z" fill="#c62828"/></g>')
     bottom = 6 + len(workers) * lane_h
+    parts += [f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="2" y2="{bottom}" stroke="#999" '
+              f'stroke-dasharray="2,3"/>' for t in marks]
     parts.append(f'<text x="{left}" y="{bottom + 16}">0 s</text><text x="{left + width - 60}" '
                  f'y="{bottom + 16}">{span:.3f} s</text></svg>')
     return "".join(parts)

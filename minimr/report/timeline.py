@@ -17,7 +17,7 @@ PHASES = {
     "read": ("reading input", "#4e79a7"),
     "fetch": ("shuffle fetch", "#f28e2b"),
     "cache_read": ("cache read", "#59a14f"),
-    "compute": ("computing", "#76b7b2"),
+    "compute": ("computing (the program's functions)", "#76b7b2"),
     "spill": ("sort and spill", "#e15759"),
     "merge": ("merge", "#ff9da7"),
     "shuffle_write": ("shuffle write", "#edc948"),
