@@ -1,0 +1,63 @@
+"""SparkConf: a program's settings as string key-value pairs, with PySpark's methods.
+
+    conf = SparkConf().setAppName("wordcount").setMaster("local[2]").set("spark.task.maxFailures", "8")
+    conf.get("spark.app.name")  -> "wordcount"        conf.getAll() -> [(key, value), ...]
+
+Context.getConf() returns one (a copy: changing it changes nothing), and the
+PySpark-compatibility layer passes a program's own SparkConf to the Context. Values are
+kept as strings, as in Spark.
+"""
+
+
+class SparkConf:
+    """
+    >>> conf = SparkConf().setAppName("wc").set("spark.task.maxFailures", 8)
+    >>> conf.get("spark.task.maxFailures"), conf.contains("spark.master"), conf.get("x", "d")
+    ('8', False, 'd')
+    """
+
+    def __init__(self, loadDefaults=True, _jvm=None, _jconf=None):
+        self._settings = {}
+
+    def set(self, key, value):
+        self._settings[key] = str(value)
+        return self
+
+    def setIfMissing(self, key, value):
+        if key not in self._settings:
+            self.set(key, value)
+        return self
+
+    def setMaster(self, value):
+        return self.set("spark.master", value)
+
+    def setAppName(self, value):
+        return self.set("spark.app.name", value)
+
+    def setSparkHome(self, value):
+        return self.set("spark.home", value)
+
+    def setExecutorEnv(self, key=None, value=None, pairs=None):
+        for k, v in (pairs or []) + ([(key, value)] if key is not None else []):
+            self.set("spark.executorEnv." + k, v)
+        return self
+
+    def setAll(self, pairs):
+        for k, v in pairs:
+            self.set(k, v)
+        return self
+
+    def get(self, key, defaultValue=None):
+        return self._settings.get(key, defaultValue)
+
+    def getAll(self):
+        return list(self._settings.items())
+
+    def contains(self, key):
+        return key in self._settings
+
+    def toDebugString(self):
+        return "\n".join(f"{k}={v}" for k, v in sorted(self._settings.items()))
+
+    def __repr__(self):
+        return f"<minimr.SparkConf {self._settings}>"
