@@ -152,7 +152,7 @@ class Context:
 
     @_or_pyspark
     def emptyRDD(self):
-        return RDD(plan.ParallelCollection(self._new_id(), [], op="emptyRDD"), self)
+        return RDD(plan.ParallelCollection(self._new_id(), [], "emptyRDD", "EmptyRDD"), self)
 
     @_or_pyspark
     def textFile(self, name, minPartitions=None, use_unicode=True):
@@ -187,7 +187,7 @@ class Context:
         >>> ctx.parallelize(["a", "a"]).map(lambda k: b.value[k]).collect()
         [1, 1]
         """
-        return Broadcast(self._new_id(), pickling.dumps(value), self._broadcasts)
+        return Broadcast(self._new_id(), pickling.dumps_by_value(value), self._broadcasts)
 
     @_or_pyspark
     def accumulator(self, value, accum_param=None):

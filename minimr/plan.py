@@ -24,6 +24,7 @@ rdd.py makes the nodes; scheduler.py asks for stages; task.py computes a partiti
 import itertools
 import time
 
+from . import pickling
 from .io import read_split
 from .task import add_metric, counted
 
@@ -115,14 +116,17 @@ class Node:
 
 
 class ParallelCollection(Node):
+    """parallelize(list): a snapshot of the data at the call (PySpark serializes it
+    then), so later changes to the list or its records are not seen."""
     kind, reads_input = "ParallelCollectionRDD", True
 
-    def __init__(self, nid, slices, op="parallelize"):
+    def __init__(self, nid, slices, op="parallelize", kind=None):
         super().__init__(nid, len(slices), op=op)
-        self.slices = slices                # (P,) lists of records
+        self.slices = [pickling.dumps_by_value(s) for s in slices]   # (P,) pickled lists
+        self.kind = kind or self.kind                                 # "EmptyRDD"
 
     def compute(self, split, env):
-        return iter(self.slices[split])
+        return iter(pickling.loads(self.slices[split]))
 
 
 class RangeSource(Node):

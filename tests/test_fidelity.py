@@ -104,3 +104,167 @@ def test_accumulator_of_a_type_without_a_default_param_is_a_type_error(ctx, sc):
             sc.accumulator(value)
         with pytest.raises(TypeError):
             ctx.accumulator(value)
+
+
+# ------------------------------------------------------------ 3. combining leaves caches alone
+
+def test_combining_never_changes_a_cached_record(ctx, sc):
+    """createCombiner is the identity and mergeValue extends its first argument in place
+    (PySpark's docs allow it): the cached lists must stay as they were."""
+    def extend(acc, v):
+        acc.extend(v)
+        return acc
+
+    def run(c):
+        data = [("a", [1]), ("a", [2]), ("b", [3]), ("a", [4])]
+        cached = c.parallelize(data, 2).cache()
+        placed = c.parallelize(data, 2).partitionBy(2).cache()   # combined without a shuffle
+        cached.count(), placed.count()
+        out = []
+        for rdd in (cached, placed, cached):
+            out.append(sorted(rdd.combineByKey(lambda v: v, extend, extend).collect()))
+            out.append(sorted(rdd.reduceByKey(extend).collect()))
+            out.append(sorted(rdd.foldByKey([], extend).collect()))
+            out.append(sorted(rdd.aggregateByKey([], extend, extend).collect()))
+        return out, sorted(cached.collect()), sorted(placed.collect())
+
+    mine = run(ctx)
+    assert mine == run(sc)
+    assert mine[0] == [[("a", [1, 2, 4]), ("b", [3])]] * 12
+    assert mine[1] == mine[2] == sorted([("a", [1]), ("a", [2]), ("b", [3]), ("a", [4])])
+
+
+# ------------------------------------------------------------ 4. StatCounter.asDict
+
+def test_stats_as_dict_like_pyspark_flag_included(ctx, sc):
+    mine, theirs = (c.parallelize([1, 2, 3, 4], 2).stats() for c in (ctx, sc))
+    for sample in (False, True):
+        assert mine.asDict(sample) == pytest.approx(theirs.asDict(sample))
+    assert mine.asDict()["stdev"] == pytest.approx(1.2909944487358056)     # PySpark's docstring
+    assert mine.asDict()["variance"] == pytest.approx(5 / 3)
+    assert mine.asDict(sample=True)["stdev"] == pytest.approx(1.118033988749895)
+
+
+# ------------------------------------------------------------ 5. the user's own classes
+
+def test_classes_defined_in_a_function_travel_everywhere(ctx):
+    class Point:
+        def __init__(self, x):
+            self.x = x
+
+        def __eq__(self, other):
+            return isinstance(other, Point) and other.x == self.x
+
+        def __hash__(self):
+            return hash(self.x)
+
+    class Oops(Exception):
+        pass
+
+    def boom(p):
+        if p.x == 3:
+            raise Oops(f"bad point {p.x}")
+        return p
+
+    pts = ctx.parallelize([Point(i) for i in range(6)], 2)                  # records
+    grouped = dict(pts.map(lambda p: (Point(p.x % 2), p)).groupByKey()       # shuffle blocks
+                   .mapValues(lambda ps: sorted(p.x for p in ps)).collect())
+    assert grouped == {Point(0): [0, 2, 4], Point(1): [1, 3, 5]}
+    made = ctx.parallelize(range(4), 2).map(Point).collect()                 # results
+    assert made == [Point(i) for i in range(4)] and type(made[0]) is Point
+    summed = (ctx.parallelize(range(6), 3).map(lambda i: (i % 2, Point(i)))
+              .reduceByKey(lambda a, b: Point(a.x + b.x)).collectAsMap())
+    assert summed == {0: Point(6), 1: Point(9)}
+    if ctx.sc is None:          # PySpark pickles a broadcast value by reference: it cannot
+        b = ctx.broadcast(Point(7))
+        assert ctx.parallelize([1], 1).map(lambda _: b.value.x).collect() == [7]
+        with pytest.raises(Oops, match="bad point 3"):                      # exceptions
+            pts.map(boom).collect()
+    else:                       # PySpark's error is a Py4JJavaError holding the worker's text
+        with pytest.raises(Exception, match="Oops: bad point 3"):
+            pts.map(boom).collect()
+
+
+MAIN_SCRIPT = r'''
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import minimr
+
+class Point:
+    def __init__(self, x): self.x = x
+    def __eq__(self, o): return isinstance(o, Point) and o.x == self.x
+    def __hash__(self): return hash(self.x)
+
+class Oops(Exception):
+    pass
+
+def boom(p):
+    if p.x == 3:
+        raise Oops(f"bad point {p.x}")
+    return p
+
+for executor in sys.argv[2:]:
+    with minimr.Context(executor=executor, workers=2, maxFailures=1) as ctx:
+        pts = ctx.parallelize([Point(i) for i in range(6)], 2)
+        grouped = dict(pts.map(lambda p: (Point(p.x % 2), p)).groupByKey()
+                       .mapValues(lambda ps: sorted(p.x for p in ps)).collect())
+        assert grouped == {Point(0): [0, 2, 4], Point(1): [1, 3, 5]}, grouped
+        made = ctx.parallelize(range(4), 2).map(Point).collect()
+        assert type(made[0]) is Point and made == [Point(i) for i in range(4)]
+        summed = (ctx.parallelize(range(6), 3).map(lambda i: (i % 2, Point(i)))
+                  .reduceByKey(lambda a, b: Point(a.x + b.x)).collectAsMap())
+        assert summed == {0: Point(6), 1: Point(9)}, summed
+        if executor != "spark":      # PySpark cannot: it pickles the value by reference
+            b = ctx.broadcast(Point(7))
+            assert ctx.parallelize([1], 1).map(lambda _: b.value.x).collect() == [7]
+        try:
+            pts.map(boom).collect()
+        except Oops as e:
+            assert executor != "spark" and str(e) == "bad point 3"
+        except Exception as e:
+            assert executor == "spark" and "Oops: bad point 3" in str(e), e
+        print(executor, "ok")
+'''
+
+
+@pytest.mark.timeout(240)
+def test_classes_defined_in_the_users_script_travel_everywhere(tmp_path, executor_name, sc):
+    """A real script (its classes live in __main__, which no worker can import), run in
+    its own interpreter on each executor."""
+    if executor_name not in ("serial", "memory", "disk", "spark"):
+        pytest.skip("one run per executor kind")
+    (tmp_path / "job.py").write_text(MAIN_SCRIPT)
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    out = subprocess.run([sys.executable, "job.py", ROOT, executor_name], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=200)
+    assert out.returncode == 0 and out.stdout.split() == [executor_name, "ok"], out.stderr[-3000:]
+
+
+# ------------------------------------------------------------ 9. snapshots, destroyed broadcasts
+
+def test_broadcast_and_parallelize_snapshot_their_data(ctx, sc):
+    def run(c):
+        value, data = [1, 2], [[1], [2]]
+        b, rdd = c.broadcast(value), c.parallelize(data, 2)
+        value.append(3)
+        data[0].append(9)
+        data.append([3])
+        return b.value, c.parallelize([0], 1).map(lambda _: b.value).collect(), rdd.collect()
+    assert run(ctx) == run(sc) == ([1, 2], [[1, 2]], [[1], [2]])
+
+
+def test_a_destroyed_broadcast_is_refused_before_the_job_runs(ctx, sc, tmp_path):
+    marker = tmp_path / "ran"
+
+    def use(b):
+        def f(x):
+            marker.write_text("ran")
+            return b.value
+        return f
+    for c in (sc, ctx):
+        b = c.broadcast([1, 2])
+        assert c.parallelize([0], 1).map(lambda _: b.value).collect() == [[1, 2]]
+        b.destroy()
+        with pytest.raises(Exception, match=r"Attempted to use Broadcast\(\d+\) after it was destroyed"):
+            c.parallelize([0], 1).map(use(b)).collect()
+        assert not marker.exists()
