@@ -120,6 +120,7 @@ def main(argv=None):
         start = time.perf_counter()
         result, partitions = word_count(ctx, path, args.form, args.partitions, args.output)
         seconds = time.perf_counter() - start
+        common.note_malformed_input("wordcount", ctx)
 
     print(f"wordcount --form {args.form} on {args.executor} ({args.workers} workers, "
           f"{partitions} partitions): {seconds:.2f} s")

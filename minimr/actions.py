@@ -251,14 +251,25 @@ class Actions:
         partial output. An existing `path` is refused before any work starts."""
         if compressionCodecClass is not None:
             raise MinimrError("saveAsTextFile: compression is not supported by minimr")
-        path = os.path.abspath(path)
+        self._save(path, io.write_lines)
+
+    def saveAsPickleFile(self, path, batchSize=10):
+        """Batches of `batchSize` pickled records (0: 1024) in ``part-NNNNN`` files, read
+        back by Context.pickleFile (minimr's own format, each batch crc-checked; not
+        Hadoop's SequenceFile, which PySpark writes)."""
+        self._save(path, lambda name, it: io.write_pickles(name, it, batchSize or 1024))
+
+    def _save(self, path, write):
+        """Each task writes its partition with ``write(file name, records)``; the job
+        commits all the files, or leaves nothing."""
+        path = os.path.abspath(io.local_path(path))
         io.check_output_dir(path)
 
-        def write(it):
+        def task(it):
             tc = TaskContext.get()
-            return io.write_part(path, tc.partitionId(), tc.attemptNumber(), it)
+            return io.write_part(path, tc.partitionId(), tc.attemptNumber(), lambda f: write(f, it))
         try:
-            self._run_job(write)
+            self._run_job(task)
         except BaseException:
             io.abort_job(path)
             raise

@@ -161,7 +161,8 @@ class Context:
         n = positive(self.defaultMinPartitions if minPartitions is None else minPartitions,
                       "minPartitions")
         files = io.expand_paths(name)
-        return RDD(plan.TextFile(self._new_id(), io.get_splits(files, n), use_unicode), self)
+        read = functools.partial(io.read_split, use_unicode=use_unicode)
+        return RDD(plan.FileSource(self._new_id(), io.get_splits(files, n), read), self)
 
     @_or_pyspark
     def union(self, rdds):

@@ -4,7 +4,7 @@ An RDD (rdd.py) is a handle; the dataset it names is a `Node` here. Nodes are sm
 picklable and hold no Context, so a task can carry its stage's lineage to a worker.
 Each node knows how to compute one of its partitions from its parents::
 
-    ParallelCollection / RangeSource / TextFile      sources: a slice of data, a file split
+    ParallelCollection / RangeSource / FileSource    sources: a slice of data, a file split
     Pipelined(parent, f)                             narrow: f(split, iterator), fused chains
     Union / Coalesced / Cartesian                    narrow, several parent partitions
     Shuffled(parent, partitioner, aggregator)        wide: reads the shuffle's blocks
@@ -25,7 +25,6 @@ import itertools
 import time
 
 from . import pickling
-from .io import read_split
 from .task import add_metric, counted
 
 INPUT = "map_input_records"     # records a stage reads from a source or a cached block
@@ -142,16 +141,18 @@ class RangeSource(Node):
         return iter(self.r[split * size // n:(split + 1) * size // n])
 
 
-class TextFile(Node):
-    kind, reads_input = "HadoopRDD", True
+class FileSource(Node):
+    """Files: partition i is ``read(splits[i])`` (textFile: io.read_split of a byte
+    range; wholeTextFiles: io.read_whole of some files; pickleFile and a reliable
+    checkpoint: io.read_pickles of one file)."""
+    reads_input = True
 
-    def __init__(self, nid, splits, use_unicode=True, op="textFile"):
+    def __init__(self, nid, splits, read, kind="HadoopRDD", op="textFile"):
         super().__init__(nid, len(splits), op=op)
-        self.splits = splits                # (P,) io.FileSplit
-        self.use_unicode = use_unicode      # False: lines as bytes
+        self.splits, self.read, self.kind = splits, read, kind
 
     def compute(self, split, env):
-        return read_split(self.splits[split], self.use_unicode)
+        return self.read(self.splits[split])
 
 
 class Pipelined(Node):

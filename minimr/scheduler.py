@@ -110,8 +110,8 @@ def _run_stage(ctx, job, tasks, kind):
 
 
 def _deterministic(failure):
-    """minimr's own refusals inside a task (an unpicklable result, invalid UTF-8 input)
-    would fail the same way again; a lost worker or a user's exception might not."""
+    """minimr's own refusals inside a task (an unpicklable result, a damaged pickle
+    file) would fail the same way again; a lost worker or a user's exception might not."""
     return isinstance(failure.exception, MinimrError) and not failure.worker_lost
 
 

@@ -268,3 +268,55 @@ def test_a_destroyed_broadcast_is_refused_before_the_job_runs(ctx, sc, tmp_path)
         with pytest.raises(Exception, match=r"Attempted to use Broadcast\(\d+\) after it was destroyed"):
             c.parallelize([0], 1).map(use(b)).collect()
         assert not marker.exists()
+
+
+# ------------------------------------------------------------ 7. text decoding
+
+TEXT = (b"\xef\xbb\xbffirst\nsecond\n\xef\xbb\xbfthird\ncaf\xe9\n\xed\xa0\x80x\n"
+        b"\xf0\x9f\x98\n\xc0\xaf\n\xed\xa0\n" + "ok \u00e9".encode())
+LINES = ["first", "second", "\ufeffthird", "caf\ufffd", "\ufffdx", "\ufffd", "\ufffd\ufffd",
+         "\ufffd", "ok \u00e9"]
+
+
+def test_text_file_drops_a_leading_bom_and_reads_invalid_utf8_as_pyspark(ctx, sc, tmp_path):
+    import gzip
+    path = tmp_path / "in.txt"
+    path.write_bytes(TEXT)
+    for n in (1, 3, 7):
+        mine = ctx.textFile(str(path), n).glom().collect()
+        assert mine == sc.textFile(str(path), n).glom().collect()
+        assert [x for p in mine for x in p] == LINES
+        assert (ctx.textFile(str(path), n, use_unicode=False).collect()
+                == sc.textFile(str(path), n, use_unicode=False).collect()
+                == [x.encode("utf-8") for x in LINES])
+    with gzip.open(tmp_path / "in.txt.gz", "wb") as f:
+        f.write(TEXT)
+    assert ctx.textFile(str(tmp_path / "in.txt.gz")).collect() == LINES
+    (tmp_path / "bom-only.txt").write_bytes(b"\xef\xbb\xbf")
+    assert ctx.textFile(str(tmp_path / "bom-only.txt")).collect() == sc.textFile(
+        str(tmp_path / "bom-only.txt")).collect() == []
+
+
+@pytest.mark.minimr_only
+def test_invalid_utf8_lines_are_counted(ctx, tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_bytes(TEXT)
+    assert ctx.textFile(str(path), 3).count() == len(LINES)
+    assert ctx.counters()["MALFORMED_INPUT_LINES"] == 5
+    assert ctx.textFile(str(path), 2).filter(lambda s: s.isascii()).count() == 2
+    assert ctx.counters()["MALFORMED_INPUT_LINES"] == 5       # counted where read, not kept
+
+
+# ------------------------------------------------------------ 8. file: URIs
+
+def test_file_uris_read_and_write_like_pyspark(ctx, sc, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("x\ny\n")
+    for uri in (f"file:{tmp_path}/a.txt", f"file://{tmp_path}/a.txt"):
+        assert ctx.textFile(uri).collect() == sc.textFile(uri).collect() == ["x", "y"]
+    for c, name in ((sc, "theirs"), (ctx, "mine")):
+        c.parallelize(["p", "q"], 2).saveAsTextFile(f"file://{tmp_path / name}")
+    assert [p for p in os.listdir(tmp_path / "mine") if not p.startswith(".")] == \
+        [p for p in os.listdir(tmp_path / "theirs") if not p.startswith(".")]
+    assert sorted(ctx.textFile(f"file:{tmp_path}/mine").collect()) == ["p", "q"]
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "mine", "theirs"]    # no ./file:/...

@@ -133,6 +133,21 @@ def test_text_file_splits_equal_pyspark(mctx, sc, tmp_path_factory, lines, ends,
     assert [x for p in mine for x in p] == expected
 
 
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lines=st.lists(st.binary(max_size=10).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b"")),
+                      max_size=25),
+       bom=st.booleans(), n=st.integers(1, 5))
+def test_text_file_decodes_any_bytes_like_pyspark(mctx, sc, tmp_path_factory, lines, bom, n):
+    """Invalid UTF-8 becomes U+FFFD exactly as PySpark's JVM decoder makes it (one per
+    encoded surrogate, where Python's "replace" puts one per byte); a leading BOM goes."""
+    path = tmp_path_factory.mktemp("bin") / "input.txt"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines))
+    assert mctx.textFile(str(path), n).glom().collect() == sc.textFile(str(path), n).glom().collect()
+    assert (mctx.textFile(str(path), n, use_unicode=False).collect()
+            == sc.textFile(str(path), n, use_unicode=False).collect())
+
+
 def test_keys_of_equal_value_group_like_pyspark(mctx, sc):
     data = [(1, "a"), (1.0, "b"), (True, "c"), ("1", "d"), (None, "e"), ((1, 2), "f"), (None, "g")]
     norm = lambda r: sorted((repr(k), sorted(v)) for k, v in r.groupByKey().mapValues(list).collect())  # noqa
