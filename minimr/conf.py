@@ -5,8 +5,29 @@
 
 Context.getConf() returns one (a copy: changing it changes nothing), and the
 PySpark-compatibility layer passes a program's own SparkConf to the Context. Values are
-kept as strings, as in Spark.
+kept as strings, as in Spark. `settings` and `int_setting` are how the Context reads
+the settings it is given.
 """
+
+from .errors import MinimrError, positive
+
+
+def settings(conf) -> "SparkConf":
+    """A new SparkConf holding `conf`'s settings: a SparkConf (minimr's or PySpark's), a
+    dict of "spark.*" settings, or None."""
+    if conf is not None and not isinstance(conf, dict) and not hasattr(conf, "getAll"):
+        raise MinimrError(f"conf must be a SparkConf or a dict, got a {type(conf).__name__}")
+    pairs = [] if conf is None else list(conf.items() if isinstance(conf, dict) else conf.getAll())
+    for key, _ in pairs:
+        if not str(key).startswith("spark."):
+            raise MinimrError(f"conf: {key!r} is not a Spark setting (they start with \"spark.\")")
+    return SparkConf().setAll(pairs)
+
+
+def int_setting(conf, key, default):
+    """A setting that must be a positive integer, or `default` if it is not set."""
+    value = conf.get(key)
+    return default if value is None else positive(int(value) if value.strip().isdigit() else value, key)
 
 
 class SparkConf:

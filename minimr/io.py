@@ -8,11 +8,11 @@ Input (Hadoop's FileInputFormat + LineRecordReader, which Spark's textFile uses)
 
 Text is decoded as PySpark's JVM decodes it: UTF-8, an invalid sequence becomes U+FFFD
 (counted: MALFORMED_INPUT_LINES), a byte-order mark at the start of a file is dropped.
-wholeTextFiles packs whole files into partitions (whole_file_splits, read_whole);
-saveAsPickleFile / pickleFile and checkpoints use batches of pickles, each with its
-crc32 (write_pickles, read_pickles). Context calls expand_paths and the split makers
-in the driver; plan.FileSource calls a reader in a task. Output: the RDD's save
-actions call write_part in each task, then commit_job (or abort_job) in the driver.
+wholeTextFiles packs whole files into partitions (whole_file_splits, read_whole).
+(Pickle files, for saveAsPickleFile, pickleFile and checkpoints, are spill.py's run
+files.) Context calls expand_paths and the split makers in the driver; plan.FileSource
+calls a reader in a task. Output: the RDD's save actions call write_part in each task,
+then commit_job (or abort_job) in the driver.
 
 Output (Hadoop's FileOutputCommitter, algorithm v1, Spark's default)::
 
@@ -27,16 +27,12 @@ A failed or killed attempt never leaves a visible part file; a failed job leaves
 import codecs
 import glob as _glob
 import gzip
-import itertools
 import math
 import os
 import re
 import shutil
-import struct
-import zlib
 from dataclasses import dataclass
 
-from . import pickling
 from .errors import MinimrError
 from .task import add_metric
 
@@ -81,10 +77,8 @@ def read_split(split: FileSplit, use_unicode=True):
     with (gzip.open if whole else open)(split.path, "rb") as f:
         end = math.inf if whole else split.start + split.length
         for pos, line in lines_of_split(f, split.start, end):
-            if pos == 0:
-                line = line.removeprefix(codecs.BOM_UTF8)
-                if not line:
-                    return                   # the file holds only a BOM: no line
+            if pos == 0 and not (line := line.removeprefix(codecs.BOM_UTF8)):
+                return                       # (a BOM dropped) the file holds only a BOM
             text = decode(line.rstrip(b"\r\n"))
             yield text if use_unicode else text.encode("utf-8")
 
@@ -154,32 +148,6 @@ def read_whole(files, use_unicode=True):
             text = decode(f.read())
         uri = "file:" + os.path.abspath(name)
         yield (uri, text) if use_unicode else (uri.encode(), text.encode("utf-8"))
-
-
-# --------------------------------------------------------------- pickle files
-
-PICKLE_HEAD = struct.Struct("<II")      # a batch: its pickle's length and crc32, then it
-
-
-def write_pickles(name, records, batch_size):
-    """saveAsPickleFile and checkpoints: lists of `batch_size` records, each pickled."""
-    records = iter(records)
-    with open(name, "wb") as out:
-        while batch := list(itertools.islice(records, batch_size)):
-            blob = pickling.dumps(batch)
-            out.write(PICKLE_HEAD.pack(len(blob), zlib.crc32(blob)) + blob)
-
-
-def read_pickles(name):
-    """The records of a pickle file, each batch checked against its crc32 first."""
-    with open(name, "rb") as f:
-        while head := f.read(PICKLE_HEAD.size):
-            n, crc = PICKLE_HEAD.unpack(head) if len(head) == PICKLE_HEAD.size else (-1, 0)
-            blob = f.read(max(n, 0))
-            if n < 0 or len(blob) != n or zlib.crc32(blob) != crc:
-                raise MinimrError(f"{name}: damaged pickle file (batch at byte "
-                                  f"{f.tell() - len(blob) - len(head)})")
-            yield from pickling.loads(blob)
 
 
 # ---------------------------------------------------------------------------- paths
