@@ -320,3 +320,75 @@ def test_file_uris_read_and_write_like_pyspark(ctx, sc, tmp_path, monkeypatch):
         [p for p in os.listdir(tmp_path / "theirs") if not p.startswith(".")]
     assert sorted(ctx.textFile(f"file:{tmp_path}/mine").collect()) == ["p", "q"]
     assert sorted(os.listdir(tmp_path)) == ["a.txt", "mine", "theirs"]    # no ./file:/...
+
+
+# ------------------------------------------------------------ Context(conf=...) settings
+
+CONF_SCRIPT = r'''
+import json, operator, sys
+sys.path.insert(0, sys.argv[1])
+import minimr
+from minimr.conf import SparkConf
+
+def partition_counts(ctx):
+    pairs = ctx.parallelize([(i % 7, i) for i in range(50)], 3)
+    return [ctx.defaultParallelism, ctx.defaultMinPartitions,
+            ctx.parallelize(range(10)).getNumPartitions(),
+            pairs.reduceByKey(operator.add).getNumPartitions(),
+            pairs.groupByKey().getNumPartitions(), pairs.partitionBy(None).getNumPartitions(),
+            pairs.join(pairs).getNumPartitions(), pairs.distinct().getNumPartitions(),
+            pairs.sortByKey().getNumPartitions(), pairs.groupBy(len).getNumPartitions(),
+            pairs.subtractByKey(pairs).getNumPartitions(), pairs.keys().intersection(pairs.keys()).getNumPartitions(),
+            pairs.foldByKey(0, operator.add).getNumPartitions(),
+            pairs.repartitionAndSortWithinPartitions().getNumPartitions(),
+            pairs.coalesce(2).reduceByKey(operator.add).getNumPartitions()]
+
+out = {}
+for executor in sys.argv[2:]:
+    conf = SparkConf().setAppName("settings").set("spark.default.parallelism", 5)
+    with minimr.Context(executor=executor, workers=2, conf=conf.set("spark.task.maxFailures", "3")) as ctx:
+        got = ctx.getConf()
+        out[executor] = [partition_counts(ctx), ctx.maxFailures, got.get("spark.app.name"),
+                         got.get("spark.default.parallelism"), got.get("spark.task.maxFailures"),
+                         got.get("spark.master")]
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.spark
+def test_conf_settings_reach_every_executor_and_default_parallelism_is_honoured(tmp_path, sc):
+    """spark.default.parallelism is ctx.defaultParallelism and the default partition count
+    of every wide operation (PySpark's _defaultReducePartitions), on every executor; the
+    spark executor hands the settings to the SparkContext it starts (its own
+    interpreter: here it would join the session's)."""
+    (tmp_path / "job.py").write_text(CONF_SCRIPT)
+    out = subprocess.run([sys.executable, "job.py", ROOT, "serial", "memory", "disk", "spark"],
+                         cwd=tmp_path, env=dict(os.environ, PYTHONHASHSEED="0"),
+                         capture_output=True, text=True, timeout=220)
+    assert out.returncode == 0, out.stderr[-3000:]
+    import json
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    spark = got.pop("spark")
+    assert spark[0] == [5, 2, 5] + [5] * 12 and spark[1:5] == [3, "settings", "5", "3"]
+    assert spark[5] == "local[2,3]"
+    for executor, mine in got.items():
+        assert mine[:5] == spark[:5], executor
+        assert mine[5] == "local[2]", executor
+
+
+def test_bad_settings_are_refused_before_work():
+    import minimr
+    from minimr import MinimrError
+    for conf, message in (({"executor": "memory"}, "'executor' is not a Spark setting"),
+                          ({"spark.default.parallelism": "0"}, "spark.default.parallelism must be a positive"),
+                          ({"spark.task.maxFailures": "many"}, "spark.task.maxFailures must be a positive"),
+                          ([("spark.app.name", "x")], "conf must be a SparkConf or a dict")):
+        with pytest.raises(MinimrError, match=message):
+            minimr.Context(conf=conf)
+    with pytest.raises(MinimrError, match="setLogLevel: 'LOUD'"):
+        minimr.Context().setLogLevel("LOUD")
+    with pytest.raises(MinimrError, match="Checkpoint directory has not been set"):
+        minimr.Context().parallelize([1]).checkpoint()
+    with minimr.Context(maxFailures=2, conf={"spark.task.maxFailures": "7"}) as ctx:
+        assert ctx.maxFailures == 2 and ctx.getConf().get("spark.task.maxFailures") == "2"
