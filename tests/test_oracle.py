@@ -178,7 +178,12 @@ def test_new_operations_equal_pyspark(mctx, sc, data, n, seed, out, asc, fractio
     assert m.pipe("cat").glom().collect() == s.pipe("cat").glom().collect()
     assert m.map(lambda x: (x % 5, x)).reduceByKeyLocally(operator.add) == \
         s.map(lambda x: (x % 5, x)).reduceByKeyLocally(operator.add)
-    assert list(m.toLocalIterator()) == data
+    assert list(m.toLocalIterator()) == s.collect() == data
+    assert (m.countApprox(1000), m.sumApprox(1000)) == (s.countApprox(1000), s.sumApprox(1000))
+    assert m.meanApprox(1000) == pytest.approx(s.meanApprox(1000))
+    with pytest.warns(FutureWarning):
+        f = lambda i, it: [(i, sum(it))]  # noqa: E731
+        assert m.mapPartitionsWithSplit(f).collect() == s.mapPartitionsWithSplit(f).collect()
     if len(data) > 1:
         assert m.sampleStdev() == pytest.approx(s.sampleStdev())
         assert m.sampleVariance() == pytest.approx(s.sampleVariance())
@@ -223,6 +228,15 @@ def test_checkpoint_lineage_cut_like_pyspark(mctx, sc, tmp_path):
     mine, theirs = run(mctx, "mine"), run(sc, "theirs")
     assert mine[:2] == theirs[:2] and mine[2:] == (True, f"rdd-{mine[3][4:]}", 2, "ReliableCheckpointRDD")
     assert theirs[2] and theirs[4:] == (2, "ReliableCheckpointRDD")
+
+    def local(c):
+        rdd = c.parallelize(range(10), 3).map(lambda x: x * 3)
+        rdd.localCheckpoint()
+        marked = (rdd.isCheckpointed(), rdd.isLocallyCheckpointed(), tuple(vars(rdd.getStorageLevel()).values()))
+        parts = rdd.collect(), rdd.glom().collect()   # a job on rdd itself: PySpark fuses
+        last = rdd.toDebugString().decode().splitlines()[-1]   # a child through it (design.md)
+        return marked, parts, rdd.isCheckpointed(), rdd.getCheckpointFile(), re.search(r"(\w+RDD)\[", last).group(1)
+    assert local(mctx) == local(sc)
 
 
 def test_keys_of_equal_value_group_like_pyspark(mctx, sc):
