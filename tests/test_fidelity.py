@@ -7,7 +7,6 @@ Each test names its case; each failed on the code before the fix.
 
 import operator
 import os
-import signal
 import subprocess
 import sys
 from decimal import Decimal
