@@ -130,7 +130,6 @@ class Node:
         self.parents, self.parent = (source,), source
 
 
-
 class ParallelCollection(Node):
     """parallelize(list): a snapshot of the data at the call (PySpark serializes it
     then), so later changes to the list or its records are not seen."""
@@ -148,7 +147,7 @@ class ParallelCollection(Node):
 class FileSource(Node):
     """Files: partition i is ``read(splits[i])`` (textFile: io.read_split of a byte
     range; wholeTextFiles: io.read_whole of some files; pickleFile and a reliable
-    checkpoint: io.read_pickles of one file)."""
+    checkpoint: spill.read_pickles of one file)."""
     reads_input = True
 
     def __init__(self, nid, splits, read, kind="HadoopRDD", op="textFile"):
@@ -255,7 +254,7 @@ def reads_shuffle(n):
 
 # ------------------------------------------------------------------------- stages
 
-def walk(node, follow):
+def lineage(node, follow):
     """Each node of the lineage once, depth first; `follow(n)`: the nodes to visit next."""
     seen, stack = set(), [node]
     while stack:
@@ -269,7 +268,7 @@ def walk(node, follow):
 def narrow_ancestors(node):
     """Every node computed inside the same stage as `node`, stopping at shuffles (the
     Shuffled node itself is included: the stage starts by reading it)."""
-    return list(walk(node, lambda n: n.parents))
+    return list(lineage(node, lambda n: n.parents))
 
 
 def parent_shuffles(node):
@@ -283,13 +282,13 @@ def to_checkpoint(node):
     def follow(n):
         done = n.checkpoint is not None or n.checkpointed is not None
         return () if done else n.parents + ((n.parent,) if reads_shuffle(n) else ())
-    return [n for n in walk(node, follow) if n.checkpoint is not None and n.checkpointed is None]
+    return [n for n in lineage(node, follow) if n.checkpoint is not None and n.checkpointed is None]
 
 
 def cached_inputs(node, split):
     """The persisted (rdd_id, partition) blocks that computing `split` of `node` would
     read first. A process executor sends the task to the worker holding them."""
-    chain = walk(node, lambda n: [n.parent] if isinstance(n, Pipelined) and n.storage is None else [])
+    chain = lineage(node, lambda n: [n.parent] if isinstance(n, Pipelined) and n.storage is None else [])
     return [(n.id, split) for n in chain if n.storage is not None]
 
 

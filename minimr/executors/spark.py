@@ -160,6 +160,7 @@ class SparkExecutor:
         if self._stopped and self._owns:
             return []
         try:
+            self.sc._jsc.sc().listenerBus().waitUntilEmpty(5000)   # the store lags a job's end
             store = self.sc._jsc.sc().statusStore()
             raw = sorted(_java_list(store.jobsList(None)), key=lambda j: j.jobId())
         except Exception:
