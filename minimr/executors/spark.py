@@ -1,11 +1,12 @@
 """The spark executor: the same minimr program, answered by real PySpark.
 
-    minimr.Context(executor="spark", workers=N, master=None, **conf)
+    minimr.Context(executor="spark", workers=N, master=None, conf=SparkConf | dict, **conf)
         │  make_executor -> SparkExecutor (this module)
         ▼
     SparkExecutor.sc ── getOrCreate ──► pyspark.SparkContext   master: local[N,F] or any URL
-        the Context's parallelize / range / textFile / emptyRDD / union / runJob /
-        broadcast / accumulator go to sc         ── real pyspark objects back
+        the Context's parallelize / range / textFile / wholeTextFiles / pickleFile /
+        emptyRDD / union / runJob / broadcast / accumulator / getConf / setJobGroup /
+        setCheckpointDir ... go to sc          ── real pyspark objects back
         default_parallelism, status(), jobs()    ── read from Spark's own status store
         stop()  ── stops the SparkContext only if this executor started it
 
@@ -112,10 +113,12 @@ class SparkExecutor:
         else:
             _check_java()
             _prepare_environment()
+            program = dict(ctx._conf.getAll())           # Context(conf=...): the program's
+            master = master or program.pop("spark.master", None)
             if master is None:                           # local[N, F]: F attempts per task
                 master = f"local[{ctx.workers or '*'},{ctx.maxFailures}]"
-            sconf = SparkConf().setMaster(master).setAppName(appName)
-            for key, value in {**_SETTINGS, "spark.task.maxFailures": str(ctx.maxFailures),
+            sconf = SparkConf().setMaster(master).setAppName(program.pop("spark.app.name", appName))
+            for key, value in {**_SETTINGS, **program, "spark.task.maxFailures": str(ctx.maxFailures),
                                **conf}.items():
                 sconf.set(key, str(value))
             try:
@@ -164,19 +167,21 @@ class SparkExecutor:
 
     def jobs(self):
         """The jobs run since this executor started, shaped like minimr's ctx.jobs:
-        {"job", "seconds", "stages": [{"stage", "kind", "tasks", "task_seconds",
+        {"job", "group", "description", "seconds", "stages": [{"stage", "kind", "tasks", "task_seconds",
         "shuffle_write_seconds", ...}]}, from Spark's status store (its UI data). Stages
         Spark skipped (shuffle output reused) are left out, as minimr leaves them out."""
         if self._stopped and self._owns:
             return []
         try:
+            self.sc._jsc.sc().listenerBus().waitUntilEmpty(5000)   # the store lags a job's end
             store = self.sc._jsc.sc().statusStore()
             raw = sorted(_java_list(store.jobsList(None)), key=lambda j: j.jobId())
         except Exception:
             return []
         out = []
         for j in (j for j in raw if j.jobId() >= self._first_job):
-            job = {"job": j.jobId(), "status": str(j.status()), "stages": []}
+            job = {"job": j.jobId(), "group": _option(j.jobGroup()),
+                   "description": _option(j.description()), "status": str(j.status()), "stages": []}
             start, end = j.submissionTime(), j.completionTime()
             if start.isDefined() and end.isDefined():
                 job["seconds"] = (end.get().getTime() - start.get().getTime()) / 1000
@@ -257,6 +262,11 @@ def _stage_metrics(store, sid):
             "shuffle_read_bytes": s.shuffleReadBytes(),
             "shuffle_write_bytes": s.shuffleWriteBytes(),
             "input_bytes": s.inputBytes()}
+
+
+def _option(value):
+    """A Scala Option from Py4J as a value or None."""
+    return value.get() if value.isDefined() else None
 
 
 def _java_list(seq):
