@@ -18,7 +18,7 @@ import sys
 import tokenize
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minimr")
-BUDGET = 2700            # engine code lines: the core is 2,400; 300 are for PySpark's wider API
+BUDGET = 2400 + 300 + 250  # engine code lines: the core, PySpark's wider API, surviving faults
                          # (SparkConf, checkpoints, pipe, approximate actions, ...)
 MODULE_LIMIT = 450       # physical lines of any engine module
 OUTSIDE = ("executors/spark.py", "report/", "pyspark/", "submit.py")

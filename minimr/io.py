@@ -165,7 +165,9 @@ def local_path(path: str) -> str:
 
 def expand_paths(path: str) -> list[str]:
     """A file, a directory (its files not starting with ``_`` or ``.``), a glob, or a
-    comma-separated list of those, as Hadoop's FileInputFormat accepts them."""
+    comma-separated list of those, by Hadoop's rules: a comma separates paths (one inside
+    {a,b} does not); * ? [abc] {a,b} are glob characters, which a backslash escapes (a
+    comma in a name: a{\\,}b.txt)."""
     if not isinstance(path, str) or not path.strip():
         raise MinimrError(f"input path must be a non-empty string, got {path!r}")
     files = []
@@ -173,10 +175,10 @@ def expand_paths(path: str) -> list[str]:
         part = local_path(part.strip())
         matches = []
         for alt in _expand_braces(part):
-            found = sorted(_glob.glob(alt)) if _glob.has_magic(alt) else [alt]
+            found = sorted(_glob.glob(_globbed(alt))) if _glob.has_magic(alt) else [_literal(alt)]
             matches += [m for m in found if os.path.exists(m) and not _hidden(m)]
         if not matches:
-            raise MinimrError(f"input path does not exist: {part}")
+            raise MinimrError(_missing(path, part))
         for m in matches:
             if not os.path.isdir(m):
                 files.append(m)
@@ -192,6 +194,28 @@ def expand_paths(path: str) -> list[str]:
     return files
 
 
+def _globbed(pattern):
+    """Hadoop's escape `\\c` as a glob that matches c only."""
+    return re.sub(r"\\(.)", lambda m: _glob.escape(m.group(1)), pattern)
+
+
+def _literal(pattern):
+    return re.sub(r"\\(.)", r"\1", pattern)
+
+
+def _missing(path, part):
+    """Which of Hadoop's rules made `part` match nothing, and how to escape it."""
+    if "," in path and os.path.exists(local_path(path)):
+        name = path.replace(",", "{\\,}")
+        return (f"input path {path}: a comma separates input paths (Hadoop's rule); to read "
+                f"a file whose name has one, escape it inside braces: {name}")
+    if _glob.has_magic(part) or "{" in part:
+        hint = ("; a file of that very name exists: escape the glob characters with a "
+                "backslash, " + re.sub(r"([*?\[\]{}])", r"\\\1", part)) if os.path.exists(part) else ""
+        return f"input pattern {part} matches 0 files (Hadoop's glob: * ? [...] {{a,b}}){hint}"
+    return f"input path does not exist: {part}"
+
+
 def _hidden(path):
     """Hadoop's hiddenFileFilter: names starting with _ or . are not input."""
     return os.path.basename(os.path.abspath(path)).startswith(("_", "."))
@@ -199,10 +223,10 @@ def _hidden(path):
 
 def _expand_braces(pattern):
     """Hadoop's glob alternatives: "x/{a,b}.txt" -> ["x/a.txt", "x/b.txt"]."""
-    m = re.search(r"\{([^{}]*)\}", pattern)
+    m = re.search(r"(?<!\\)\{([^{}]*)(?<!\\)\}", pattern)
     if not m:
         return [pattern]
-    return [p for alt in m.group(1).split(",")
+    return [p for alt in re.split(r"(?<!\\),", m.group(1))
             for p in _expand_braces(pattern[:m.start()] + alt + pattern[m.end():])]
 
 
