@@ -32,6 +32,8 @@ turns it into a RuntimeError: one mechanism, no wrapper around each user functio
 [('a', 1), ('b', 3), ('c', 1)]
 """
 
+from types import GenericAlias
+
 from . import plan
 from .actions import Actions
 from .errors import MinimrError, positive
@@ -40,6 +42,8 @@ from .wide import WideOperations
 
 
 class RDD(WideOperations, Actions):
+    __class_getitem__ = classmethod(GenericAlias)     # RDD[Tuple[int, int]], as PySpark's
+
     def __init__(self, node, ctx):
         self._node = node
         self.ctx = ctx

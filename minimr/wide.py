@@ -17,6 +17,7 @@ RDD (rdd.py) inherits these methods; they build on its narrow ones.
 """
 
 import copy
+from types import GenericAlias
 
 from . import plan
 
@@ -230,6 +231,7 @@ def _extend(c, d):
 
 class ResultIterable:
     """The values of one key after groupByKey/cogroup: iterable, with a length."""
+    __class_getitem__ = classmethod(GenericAlias)     # ResultIterable[str], as PySpark's
 
     def __init__(self, data):
         self.data = data
