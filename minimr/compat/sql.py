@@ -12,7 +12,7 @@ program's sampling depends on it::
 
     maxSplitBytes = min(maxPartitionBytes 128 MiB, max(openCostInBytes 4 MiB,
                         sum(file size + openCostInBytes) / defaultParallelism))
-    every file is cut into chunks of maxSplitBytes; chunks sorted by size, largest first,
+    every (non-empty) file is cut into chunks of maxSplitBytes; chunks sorted by size, largest first,
     are packed into partitions in that order ("next fit decreasing"): a chunk opens a
     new partition when it would take the partition past maxSplitBytes, and each chunk
     counts openCostInBytes more than its size
@@ -139,7 +139,7 @@ def file_partitions(files, parallelism, max_partition_bytes=128 << 20,
     [[(0, 55)], [(55, 45)]]
     >>> os.remove(p); os.rmdir(d)
     """
-    sizes = [(f, os.path.getsize(f)) for f in files]
+    sizes = [(f, n) for f in files if (n := os.path.getsize(f)) > 0]   # empty: not listed
     total = sum(size + open_cost for _, size in sizes)
     max_split = max(1, min(max_partition_bytes, max(open_cost, total // max(parallelism, 1))))
     chunks = [io.FileSplit(f, start, min(max_split, size - start))
