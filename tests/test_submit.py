@@ -295,6 +295,31 @@ def test_the_real_pyspark_is_untouched_outside_a_run(tmp_path):
     assert "minimr" not in real and real.endswith(os.path.join("pyspark", "__init__.py"))
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("executor", ["serial", "memory"])
+def test_py_files_reach_the_driver_and_the_workers(executor, tmp_path):
+    import zipfile
+    lib, app = tmp_path / "lib", tmp_path / "app"
+    lib.mkdir()
+    app.mkdir()
+    (lib / "helper.py").write_text("def double(x):\n    return 2 * x\n")
+    with zipfile.ZipFile(lib / "deps.zip", "w") as z:
+        z.writestr("zipped/__init__.py", "import os\ndef pid(_):\n    return os.getpid()\n")
+    script = app / "job.py"
+    script.write_text("import os, helper, zipped\nfrom pyspark import SparkContext\n"
+                      "sc = SparkContext.getOrCreate()\n"
+                      "rdd = sc.parallelize(range(6), 3)\n"
+                      "print(rdd.map(helper.double).collect(), "
+                      "os.getpid() in rdd.map(zipped.pid).collect())\n")
+    out = submit("--executor", executor, "--py-files", f"{lib / 'helper.py'},{lib / 'deps.zip'}",
+                 script, timeout=100)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[0,", "2,", "4,", "6,", "8,", "10]",
+                                  str(executor == "serial")]
+    without = submit("--executor", executor, script, timeout=100)
+    assert without.returncode == 1 and "No module named 'helper'" in without.stderr
+
+
 # ------------------------------------------------------------------- one-line refusals
 
 UNSUPPORTED = {
@@ -339,6 +364,7 @@ def test_outside_the_rdd_world_fails_with_one_line_naming_the_call(case, tmp_pat
     (["--master", "local[0]"], "must be positive"),
     (["--workers", "2", "--master", "local[2]"], "give one of them"),
     (["--workers", "0"], "--workers must be a positive integer"),
+    (["--py-files", "nothing.py"], "--py-files nothing.py: not a .py, .zip or .egg file"),
 ])
 def test_bad_options_are_refused_before_the_program_starts(options, complaint, tmp_path):
     script = tmp_path / "prog.py"
