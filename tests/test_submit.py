@@ -133,7 +133,7 @@ def compare_shape(mine, theirs, what):
     assert shape(mine) == shape(theirs), (what, mine, theirs)
 
 
-STATUS_LINES = [re.compile(r"Job \d+ status:  (RUNNING|SUCCEEDED|FAILED)"),
+STATUS_LINES = [re.compile(r"Job \d+ status:  (RUNNING|SUCCEEDED|FAILED|UNKNOWN)"),
                 re.compile(r"Stage \d+: \d+ tasks total \(\d+ active, \d+ complete\)")]
 
 
@@ -283,6 +283,7 @@ def test_pyspark_is_minimr_in_the_driver_and_in_workers(executor, tmp_path):
     assert seen["subscript"] == "minimr.rdd.RDD[int]"
 
 
+@needs_examples
 @pytest.mark.timeout(60)
 def test_the_real_pyspark_is_untouched_outside_a_run(tmp_path):
     script = tmp_path / "where.py"
