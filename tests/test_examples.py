@@ -333,3 +333,12 @@ def test_wordcount_invalid_utf8_names_the_file(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith(f"wordcount: bad input: {path}: invalid UTF-8")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(60)
+def test_master_url_needs_the_spark_executor():
+    # --master is Spark's (a cluster: docs/cluster.md); minimr's executors refuse it
+    proc = run_example("pi", "--executor", "memory", "--master", "spark://127.0.0.1:7077")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip() == ("--master spark://127.0.0.1:7077: a Spark master URL "
+                                   "needs --executor spark")
