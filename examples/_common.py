@@ -1,7 +1,7 @@
 """What every example shares: the command line, default data, reporting, bad input.
 
     python -m examples.NAME --executor serial|memory|disk|spark --workers N --partitions N
-                            [--input PATH] [--seed S] [--json PATH]
+                            [--input PATH] [--seed S] [--json PATH] [--master URL]
 
     argv ──parser()──► args ──input_file()──► a path: yours, or a seeded temp file (removed after)
                                                  │
@@ -60,11 +60,17 @@ def parser(name, doc, input=True):
     p.add_argument("--seed", type=int, default=0,
                    help="seed for generated data and sampling (default: 0)")
     p.add_argument("--json", metavar="PATH", help="also write the result as one JSON object")
+    p.add_argument("--master", metavar="URL", help="with --executor spark: the Spark master, "
+                   "e.g. spark://HOST:7077 (default: local[WORKERS]); see docs/cluster.md")
     return p
 
 
 def context(args):
-    return Context(executor=args.executor, workers=args.workers)
+    if args.master is None:
+        return Context(executor=args.executor, workers=args.workers)
+    if args.executor != "spark":
+        raise SystemExit(f"--master {args.master}: a Spark master URL needs --executor spark")
+    return Context(executor="spark", workers=args.workers, master=args.master)
 
 
 def where(args, partitions):

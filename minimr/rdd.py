@@ -38,6 +38,7 @@ import random
 import shlex
 import subprocess
 import warnings
+from types import GenericAlias
 
 from . import plan
 from .actions import Actions
@@ -47,6 +48,8 @@ from .wide import WideOperations
 
 
 class RDD(WideOperations, Actions):
+    __class_getitem__ = classmethod(GenericAlias)     # RDD[Tuple[int, int]], as PySpark's
+
     def __init__(self, node, ctx):
         self._node = node
         self.ctx = ctx

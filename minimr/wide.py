@@ -22,6 +22,7 @@ RDD (rdd.py) inherits these methods; they build on its narrow ones.
 
 import copy
 import functools
+from types import GenericAlias
 
 from . import plan
 
@@ -257,6 +258,7 @@ def _extend(c, d):
 
 class ResultIterable:
     """The values of one key after groupByKey/cogroup: iterable, with a length."""
+    __class_getitem__ = classmethod(GenericAlias)     # ResultIterable[str], as PySpark's
 
     def __init__(self, data):
         self.data = data

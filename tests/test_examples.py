@@ -346,3 +346,12 @@ def test_knn_invalid_utf8_in_a_number_is_still_bad_input(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"knn: bad input: {query}, line 2: not a number in "
                                    "'1 2 \ufffd3'")
+
+
+@pytest.mark.timeout(60)
+def test_master_url_needs_the_spark_executor():
+    # --master is Spark's (a cluster: docs/cluster.md); minimr's executors refuse it
+    proc = run_example("pi", "--executor", "memory", "--master", "spark://127.0.0.1:7077")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip() == ("--master spark://127.0.0.1:7077: a Spark master URL "
+                                   "needs --executor spark")

@@ -7,6 +7,7 @@ must equal PySpark's wherever PySpark defines them (parallelize, textFile splits
 mapPartitionsWithIndex, sample, zipWithIndex, sortByKey's ranges).
 """
 
+import contextlib
 import operator
 import re
 
@@ -264,3 +265,48 @@ def test_aggregates_equal_pyspark(mctx, sc):
         # partition after a shuffle is not defined (the disk executor sorts, as Hadoop does)
         assert ([sorted(p) for p in pm.partitionBy(3).glom().collect()]
                 == [sorted(p) for p in ps.partitionBy(3).glom().collect()])
+
+
+@pytest.fixture(scope="module")
+def spark_session(sc):
+    """A SparkSession over the session's SparkContext, with SQL settings of its own."""
+    from pyspark.sql import SparkSession
+    return SparkSession.builder.getOrCreate().newSession()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(files=st.lists(st.lists(st.integers(0, 90), max_size=40), min_size=1, max_size=4),
+       ends=st.sampled_from(["\n", "\r\n", "\r"]), max_bytes=st.integers(50, 2000),
+       open_cost=st.integers(1, 400), parallelism=st.integers(1, 4))
+def test_read_text_partitions_equal_spark_sql(spark_session, tmp_path_factory, files, ends,
+                                              max_bytes, open_cost, parallelism):
+    """minimr-submit's spark.read.text packs files into partitions as Spark SQL's file scan
+    does (empty files dropped, chunks of maxSplitBytes, largest first, next fit), whatever
+    the settings; each chunk's lines by Hadoop's rule, as textFile's splits (whose reading
+    the shared suite checks on every executor)."""
+    from minimr.compat.sql import SparkSession
+    d = tmp_path_factory.mktemp("read-text")
+    paths = []
+    for i, lengths in enumerate(files):          # lines of random lengths, some files empty
+        paths.append(str(d / f"part{i}.txt"))
+        with open(paths[-1], "w", newline="") as f:
+            f.write("".join(chr(97 + (i + j) % 26) * n + ends for j, n in enumerate(lengths)))
+    options = {"spark.sql.files.maxPartitionBytes": str(max_bytes),
+               "spark.sql.files.openCostInBytes": str(open_cost),
+               "spark.sql.files.minPartitionNum": str(parallelism)}
+    for key, value in options.items():
+        spark_session.conf.set(key, value)
+    theirs = spark_session.read.text(paths).rdd.map(lambda r: r.value).glom().collect()
+    with minimr_spark_context() as msc:
+        mine = SparkSession(msc, options).read.text(paths).rdd.map(lambda r: r.value) \
+            .glom().collect()
+    assert mine == theirs
+
+
+@contextlib.contextmanager
+def minimr_spark_context():
+    """minimr-submit's SparkContext (serial executor), outside a minimr-submit run."""
+    from minimr.compat.context import SparkContext
+    with SparkContext("local[2]", "read-text") as msc:
+        yield msc

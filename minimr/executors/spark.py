@@ -35,12 +35,23 @@ The settings it applies when it starts Spark, and why:
     spark.ui.enabled = false               no web server, no port
     driver host/bind = 127.0.0.1           no listener on the outside network
     log4j2: WARN and above                 spark-log4j2.properties, next to this file
+                                           (a cluster on other machines needs another
+                                           spark.driver.host: pass it as a setting)
+
+On a master that is not local[...] the workers are other processes, maybe other
+machines, that have neither minimr nor the program's own modules (a function from
+`examples.wordcount` is pickled by reference: the worker imports `examples`). So the
+executor ships them, as spark-submit's --py-files does: minimr, and every imported
+module whose file lies under the working directory or minimr's own root (the places
+local workers find through PYTHONPATH), zipped into one file given to sc.addPyFile.
 """
 
 import os
 import shutil
 import sys
+import tempfile
 import threading
+import zipfile
 
 from ..errors import MinimrError
 
@@ -71,6 +82,38 @@ def _prepare_environment():
         if p not in paths:
             paths.append(p)
     os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+
+
+def _ship_program(sc):
+    """Zip minimr and the program's own packages and modules (see the module docstring)
+    into a fresh directory, hand the zip to sc.addPyFile, and return the directory."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    roots = [os.path.abspath(os.getcwd()) + os.sep, here + os.sep]
+    tops = {"minimr": sys.modules["minimr"]}
+    for name, module in list(sys.modules.items()):
+        path = os.path.abspath(getattr(module, "__file__", None) or os.sep)
+        if (name != "__main__" and any(path.startswith(r) for r in roots)
+                and not {"site-packages", "dist-packages"} & set(path.split(os.sep))):
+            top = name.partition(".")[0]
+            tops.setdefault(top, sys.modules.get(top))
+    workdir = tempfile.mkdtemp(prefix="minimr-pyfiles-")
+    archive = os.path.join(workdir, "minimr-program.zip")
+    with zipfile.ZipFile(archive, "w") as z:
+        for top, module in sorted(tops.items()):
+            if module is None or not getattr(module, "__file__", None):
+                continue
+            source = os.path.abspath(module.__file__)
+            if os.path.basename(source) != "__init__.py":        # a single module
+                z.write(source, os.path.basename(source))
+                continue
+            package = os.path.dirname(source)
+            for d, _, files in os.walk(package):
+                for f in sorted(files):
+                    if f.endswith(".py"):
+                        full = os.path.join(d, f)
+                        z.write(full, os.path.relpath(full, os.path.dirname(package)))
+    sc.addPyFile(archive)
+    return workdir
 
 
 def storage_level(level):
@@ -127,6 +170,8 @@ class SparkExecutor:
                 raise MinimrError(f"Spark did not start ({type(exc).__name__}: "
                                   f"{str(exc).strip().splitlines()[0]}); it needs Java 17") from None
             self._owns = True
+            if not master.startswith("local"):
+                self._shipped = _ship_program(self.sc)
         _accept_minimr_storage_levels(self.sc)
         self._first_job = self._next_job_id()            # our jobs: this id and later
         self._stopped = False
@@ -137,6 +182,7 @@ class SparkExecutor:
             self._stopped = True
             if self._owns:
                 self.sc.stop()
+            shutil.rmtree(getattr(self, "_shipped", ""), ignore_errors=True)
 
     @property
     def default_parallelism(self):
