@@ -20,9 +20,8 @@ import itertools
 from collections import Counter
 
 from . import io, pickling, plan
-from .errors import MinimrError
+from .errors import MinimrError, positive
 from .executors import make_executor
-from .errors import positive
 from .rdd import RDD
 from .scheduler import run_job
 from .shared import Accumulator, AddingAccumulatorParam, Broadcast

@@ -184,14 +184,18 @@ class Union(Node):
         super().__init__(nid, n, parents, parents[0].partitioner if aware else None, op=op)
         self.aware = aware
 
-    def compute(self, split, env):
+    def parts(self, split):
+        """The (parent, partition) pairs that partition `split` is made of."""
         if self.aware:
-            return itertools.chain.from_iterable(p.iterator(split, env) for p in self.parents)
+            return [(p, split) for p in self.parents]
         for p in self.parents:
             if split < p.num_partitions:
-                return p.iterator(split, env)
+                return [(p, split)]
             split -= p.num_partitions
         raise IndexError(split)
+
+    def compute(self, split, env):
+        return itertools.chain.from_iterable(p.iterator(s, env) for p, s in self.parts(split))
 
 
 class Coalesced(Node):
@@ -261,7 +265,9 @@ def parent_shuffles(node):
 
 def cached_inputs(node, split):
     """The persisted (rdd_id, partition) blocks that computing `split` of `node` would
-    read first. A process executor sends the task to the worker holding them."""
+    read first, through narrow functions and unions (a join of co-partitioned datasets
+    reads both sides' partition `split`). A process executor sends the task to the
+    worker holding them."""
     out, stack = [], [(node, split)]
     while stack:
         n, s = stack.pop()
@@ -269,6 +275,8 @@ def cached_inputs(node, split):
             out.append((n.id, s))
         elif isinstance(n, Pipelined):
             stack.append((n.parent, s))
+        elif isinstance(n, Union):
+            stack.extend(n.parts(s))
     return out
 
 
@@ -279,10 +287,8 @@ def debug_string(node) -> str:
     lines = []
 
     def walk(n, depth, first):
-        if first:
-            head = f"({n.num_partitions}) " if depth == 0 else "   " * (depth - 1) + " +-" + f"({n.num_partitions}) "
-        else:
-            head = "   " * depth + " |  "
+        branch = ("   " * (depth - 1) + " +-" if depth else "") + f"({n.num_partitions}) "
+        head = branch if first else "   " * depth + " |  "
         lines.append(f"{head}{n.label()} [{n.storage or ''}]")
         if isinstance(n, Shuffled):
             walk(n.parent, depth + 1, True)
