@@ -85,12 +85,16 @@ def damp(r):
 
 # ------------------------------------------------------------------------- the loop
 
+def edges_rdd(ctx, path, partitions=4):
+    """(src, dst) records, one a line of the file."""
+    return (ctx.textFile(path, partitions).zipWithIndex()
+               .mapPartitions(lambda it: parse_edges(path, it)))
+
+
 def links_rdd(ctx, path, partitions=4, partitioned=False, level=StorageLevel.MEMORY_ONLY):
     """(src, [dst, ...]) grouped by src into `partitions` partitions. Partitioned: the
     partitioner is kept (mapValues); plain: a map drops it. Persisted at `level`."""
-    edges = (ctx.textFile(path, partitions).zipWithIndex()
-                .mapPartitions(lambda it: parse_edges(path, it)))
-    grouped = edges.groupByKey(partitions)
+    grouped = edges_rdd(ctx, path, partitions).groupByKey(partitions)
     links = (grouped.mapValues(distinct_neighbours) if partitioned else
              grouped.map(lambda kv: (kv[0], distinct_neighbours(kv[1]))))
     return links if level is None else links.persist(level)
