@@ -39,6 +39,11 @@ then divided by W because W tasks run at once, so the parts add up to the wall t
               results, starting worker processes, the weight update
 
     python -m comparisons.iteration_gap [--points 500000 --dim 10 --iterations 10 --workers 2]
+
+--workload kmeans and --workload pagerank run the RDD paper's two other iterative
+workloads the same way (comparisons/workloads.py: their runs, ratios and PageRank's
+shuffle bytes); --workload all runs the three, then draws them side by side with the
+paper's numbers (results/iteration_gap_workloads.{md,png}).
 """
 
 import argparse
