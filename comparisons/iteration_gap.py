@@ -498,19 +498,7 @@ def _study(workload, names, args, partitions, argv):
 def _side_by_side(args):
     """The three workloads beside the paper's numbers: results/iteration_gap_workloads.*"""
     from comparisons import workloads
-    rows = workloads.side_by_side(args.out)
-    text = ("The three iterative workloads of the RDD paper, later iterations over the "
-            "Spark-like run's, here and in the paper.\n\n" +
-            workloads.side_by_side_markdown(rows))
-    files = ["iteration_gap_workloads.md"]
-    with open(os.path.join(args.out, files[0]), "w") as f:
-        f.write(text)
-    if not args.no_plot and rows:
-        try:
-            workloads.side_by_side_plot(rows, os.path.join(args.out, "iteration_gap_workloads.png"))
-            files.append("iteration_gap_workloads.png")
-        except ImportError:
-            print("matplotlib is missing (pip install minimr[plot]): no plot written")
+    text, files = workloads.write_side_by_side(args.out, plot=not args.no_plot)
     if args.update_docs:
         for name in files:
             shutil.copy(os.path.join(args.out, name), os.path.join(DOCS, name))

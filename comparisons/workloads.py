@@ -268,9 +268,9 @@ def side_by_side_markdown(rows):
                    f"| {r['first']:.2f} | {r['later']:.3f} | {num(r['later_vs_memory'], '.2f')} "
                    f"| {num(r['paper_first'], 'g')} | {num(r['paper_later'], 'g')} "
                    f"| {num(r['paper_vs_spark'], '.2f')} |")
-    commands = sorted({(r["workload"], r["command"], r["load_average"]) for r in rows})
+    commands = {r["workload"]: (r["command"], r["load_average"]) for r in rows}
     out += ["", "Commands (one run each, 2 cores; load average when each finished):", ""]
-    out += [f"* {NAMES[w]}: `{c}` (load average {la:.1f})" for w, c, la in commands]
+    out += [f"* {NAMES[w]}: `{c}` (load average {la:.1f})" for w, (c, la) in commands.items()]
     return "\n".join(out) + "\n"
 
 
@@ -300,3 +300,40 @@ def side_by_side_plot(rows, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def write_side_by_side(out_dir, plot=True):
+    """DIR/iteration_gap_workloads.{md,png} from the studies' JSON files in DIR; returns
+    (the page's text, the files written)."""
+    rows = side_by_side(out_dir)
+    text = ("The three iterative workloads of the RDD paper: each run's later iterations "
+            "over the Spark-like run's (memory), here and in the paper.\n\n" +
+            side_by_side_markdown(rows))
+    files = ["iteration_gap_workloads.md"]
+    with open(os.path.join(out_dir, files[0]), "w") as f:
+        f.write(text)
+    if plot and rows:
+        try:
+            side_by_side_plot(rows, os.path.join(out_dir, "iteration_gap_workloads.png"))
+            files.append("iteration_gap_workloads.png")
+        except ImportError:
+            print("matplotlib is missing (pip install minimr[plot]): no plot written")
+    return text, files
+
+
+def main(argv=None):
+    """python -m comparisons.workloads [DIR]: draw the three workloads side by side again
+    from the studies already in DIR (default: results; docs/figures holds the ones the
+    README shows), e.g. after refreshing one workload with --update-docs."""
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m comparisons.workloads",
+                                description="The three workloads side by side, again.")
+    p.add_argument("dir", nargs="?", default="results",
+                   help="where the studies' JSON files are (default: results)")
+    text, _ = write_side_by_side(p.parse_args(argv).dir)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

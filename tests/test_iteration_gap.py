@@ -112,8 +112,9 @@ def test_tiny_kmeans_and_pagerank_studies_and_the_three_side_by_side(tmp_path, s
     page = workloads.side_by_side_markdown(rows)
     assert "| PageRank | memory-partitioned | Spark + controlled partitioning |" in page
     assert "python -m comparisons.iteration_gap --workload pagerank" in page
-    workloads.side_by_side_plot(rows, str(tmp_path / "three.png"))
-    assert (tmp_path / "three.png").stat().st_size > 10_000
+    assert workloads.main([str(out)]) == 0                  # python -m comparisons.workloads DIR
+    assert (out / "iteration_gap_workloads.md").read_text().endswith(page)
+    assert (out / "iteration_gap_workloads.png").stat().st_size > 10_000
 
 
 def test_runs_are_checked_against_the_workload(capsys):
