@@ -34,9 +34,11 @@ files, as a chain of Hadoop jobs re-reads them. The ranks are not persisted (as 
 Spark's example): each iteration's job sums them (its result tasks read the shuffle of
 contributions), and the next iteration's map tasks read that shuffle again, joined with
 the links in place. The line "shuffled" counts the bytes each iteration's map tasks
-wrote to shuffles. Each line of the input is
-`src dst` (page names, any tokens without spaces; lines starting with # are comments, as
-in SNAP's edge lists). With no --input it generates a power-law graph of 100,000 edges.
+wrote to shuffles (the counter MAP_OUTPUT_MATERIALIZED_BYTES; minimr's executors only).
+
+Each line of the input is `src dst` (page names, any tokens without spaces; lines
+starting with # are comments, as in SNAP's edge lists). With no --input it generates a
+power-law graph of 100,000 edges over 10,000 pages.
 """
 
 import heapq
