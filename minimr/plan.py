@@ -287,9 +287,19 @@ def to_checkpoint(node):
 
 def cached_inputs(node, split):
     """The persisted (rdd_id, partition) blocks that computing `split` of `node` would
-    read first. A process executor sends the task to the worker holding them."""
-    chain = lineage(node, lambda n: [n.parent] if isinstance(n, Pipelined) and n.storage is None else [])
-    return [(n.id, split) for n in chain if n.storage is not None]
+    read first, through narrow functions and narrow dependencies (a join of co-partitioned
+    datasets reads both sides' partition `split`). A process executor sends the task to
+    the worker holding them."""
+    out, stack = [], [(node, split)]
+    while stack:
+        n, s = stack.pop()
+        if n.storage is not None:
+            out.append((n.id, s))
+        elif isinstance(n, Pipelined):
+            stack.append((n.parent, s))
+        elif isinstance(n, Narrow):
+            stack.extend((n.parents[k], j) for k, j in n.reads[s])
+    return out
 
 
 def debug_string(node) -> str:
@@ -299,10 +309,8 @@ def debug_string(node) -> str:
     lines = []
 
     def walk(n, depth, first):
-        if first:
-            head = f"({n.num_partitions}) " if depth == 0 else "   " * (depth - 1) + " +-" + f"({n.num_partitions}) "
-        else:
-            head = "   " * depth + " |  "
+        branch = ("   " * (depth - 1) + " +-" if depth else "") + f"({n.num_partitions}) "
+        head = branch if first else "   " * depth + " |  "
         lines.append(f"{head}{n.label()} [{n.storage or ''}]")
         if reads_shuffle(n):
             walk(n.parent, depth + 1, True)

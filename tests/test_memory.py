@@ -132,6 +132,28 @@ def test_a_cached_partition_runs_on_the_worker_that_holds_it(make_ctx):
 
 
 @pytest.mark.timeout(60)
+def test_a_join_of_cached_co_partitioned_datasets_runs_where_they_are(make_ctx, tmp_path):
+    """A join of two datasets on one partitioner is a union of partition p of each (no
+    shuffle); its task goes to the worker holding the cached side, which is then never
+    computed again (PageRank with controlled partitioning relies on this)."""
+    ctx = make_ctx(workers=3)
+    log = tmp_path / "calls"
+    links = (ctx.parallelize([(k, k) for k in range(60)], 3).partitionBy(6)
+                .mapValues(logged(log, lambda v: v * 10)).cache())
+    links.count()
+    holder = {p: w["pid"] for w in ctx.status()["workers"] for (_, p) in blocks_of(w)}
+    ranks = links.mapValues(lambda _: 1.0)
+    for _ in range(3):
+        joined = links.join(ranks, 6)
+        assert "+-" not in joined.toDebugString().decode().split("partitionBy")[0]
+        ran_on = dict(joined.mapPartitionsWithIndex(lambda i, it: [(i, os.getpid())]).collect())
+        assert ran_on == holder
+        ranks = joined.mapValues(lambda pair: pair[1] + 1).reduceByKey(add, 6)
+    assert sorted(ranks.collect()) == [(k, 4.0) for k in range(60)]
+    assert len(lines(log)) == 60                   # each cached record computed once
+
+
+@pytest.mark.timeout(60)
 def test_after_the_locality_wait_an_idle_worker_takes_a_waiting_task(make_ctx):
     ctx = make_ctx(workers=2, locality_wait=0.1)
     slow_first = lambda i, it: (time.sleep(1.0) if i == 1 else None, list(it))[1]  # noqa: E731

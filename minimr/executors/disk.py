@@ -118,6 +118,7 @@ class DiskEnv(Env):
     def shuffle_write(self, shuffled, map_id, records):
         work = self._scratch(f"map-{map_id:05d}")
         status = spill.map_side(records, shuffled, work, self.buffer_bytes, self.merge_factor)
+        add_metric("map_output_materialized_bytes", os.path.getsize(os.path.join(work, "file.out")))
         if not self.keep:               # only file.out + its index are the map output
             for name in os.listdir(work):
                 if not name.startswith("file.out"):
