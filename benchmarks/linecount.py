@@ -6,8 +6,9 @@ physical lines, per module and in total.
 
 The engine is ``minimr/`` without ``executors/spark.py`` (real PySpark does that work),
 without the report/rendering package ``minimr/report/`` and without the
-PySpark-compatibility layer ``minimr/pyspark/`` (glue that maps PySpark's names onto the
-engine). Those are counted too, and printed below the engine, but not in its budget.
+PySpark-compatibility layer ``minimr/compat/`` and ``minimr/submit.py`` (glue that maps
+PySpark's names onto the engine, and the command that runs PySpark programs with it).
+Those are counted too, and printed below the engine, but not in its budget.
 """
 
 import argparse
@@ -18,9 +19,11 @@ import sys
 import tokenize
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minimr")
-BUDGET = 2400 + 200      # engine code lines: the core, plus events and their counters
+BUDGET = 2400 + 300 + 250 + 200  # engine code lines: the core, PySpark's wider API
+                                 # (SparkConf, checkpoints, pipe, approximate actions, ...),
+                                 # surviving faults, events and their counters
 MODULE_LIMIT = 450       # physical lines of any engine module
-OUTSIDE = ("executors/spark.py", "report/", "pyspark/", "submit.py")
+OUTSIDE = ("executors/spark.py", "report/", "compat/", "submit.py")
 
 
 def code_lines(source: str) -> int:

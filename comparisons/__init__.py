@@ -7,6 +7,8 @@
     comparisons/data.py        seeded generators for the examples' input formats
     comparisons/iteration_gap.py   python -m comparisons.iteration_gap: the Spark paper's
                                figure (Hadoop vs Spark per iteration) on one machine
+    comparisons/workloads.py   its --workload kmeans|pagerank|all: the RDD paper's other two
+                               iterative workloads (the examples themselves on each engine)
     comparisons/bench.py       python -m comparisons.bench: minimr vs PySpark vs numpy
 
 Each twin takes a context object `sc` and uses only the public RDD API, so the same twin

@@ -41,6 +41,11 @@ then divided by W because W tasks run at once, so the parts add up to the wall t
               results, starting worker processes, the weight update
 
     python -m comparisons.iteration_gap [--points 500000 --dim 10 --iterations 10 --workers 2]
+
+--workload kmeans and --workload pagerank run the RDD paper's two other iterative
+workloads the same way (comparisons/workloads.py: their runs, ratios and PageRank's
+shuffle bytes); --workload all runs the three, then draws them side by side with the
+paper's numbers (results/iteration_gap_workloads.{md,png}).
 """
 
 import argparse
@@ -146,8 +151,10 @@ def breakdown(run, i):
     read = probes["read"].get("task_seconds", 0.0)
     parse = max(0.0, probes["read+parse"].get("task_seconds", 0.0) - read)
     parts = dict.fromkeys(PARTS, 0.0)
-    if not run["kept"] or i == 0:               # this iteration read and parsed the text
-        parts["read"], parts["parse"] = read, parse
+    if i == 0 or (not run["kept"] and run.get("rereads", "text") == "text"):
+        parts["read"], parts["parse"] = read, parse    # this iteration read and parsed the text
+    elif not run["kept"]:      # PageRank on disk: the links again, from their grouping's files
+        parts["read"] = probes["cached"].get("task_seconds", 0.0)
     else:
         # minimr times its cache reads; PySpark does not, so its probe stands in
         parts["deserialise"] = (t.get("cache_read_seconds", 0.0) if run["engine"] != "pyspark"
@@ -175,12 +182,12 @@ def _compute(run, j):
     return parts["compute"] * run["workers"]
 
 
-def summarise(runs, memory_name="memory"):
+def summarise(runs, memory_name="memory", table=RUNS):
     rows = []
     base = runs.get(memory_name) if runs.get(memory_name, {}).get("available") else None
     ref = next((r for r in runs.values() if r.get("available")), None)
     for name, run in runs.items():
-        engine, program, cache, label = RUNS[name]
+        label = table[name][-1]
         row = {"name": name, "label": label, "available": run.get("available", False)}
         if not row["available"]:
             row["why"] = run.get("why", "")
@@ -196,10 +203,16 @@ def summarise(runs, memory_name="memory"):
             row["first_vs_memory"] = s[0] / base["seconds"][0]
             bl = base["seconds"][1:]
             row["later_vs_memory"] = later / (statistics.median(bl) if bl else base["seconds"][0])
-        w, wr = np.array(run["weights"]), np.array(ref["weights"])
+        w, wr = np.array(answer(run)), np.array(answer(ref))
         row["weights_max_rel_diff"] = float(np.max(np.abs(w - wr) / np.maximum(np.abs(wr), 1e-300)))
         rows.append(row)
     return rows
+
+
+def answer(run):
+    """What a run computed, as numbers to compare: lr's weights, k-means' centers, the
+    ranks in page order."""
+    return run["weights"] if "weights" in run else run["answer"]
 
 
 def _median_parts(list_of_parts):
@@ -223,21 +236,27 @@ def ratios(rows):
     ]
 
 
-def markdown(rows, meta, weights_ok):
-    out = [f"Logistic regression, {meta['points']:,} points x {meta['dim']} features "
-           f"({meta['mb']:.0f} MB of text), {meta['iterations']} iterations, "
+def markdown(rows, meta, weights_ok, title=None, ratio_rows=None, answer_name="weights",
+             columns=()):
+    """The study's page: the table, the breakdown, the ratios, the agreement line.
+    `columns`: extra (header, row -> text) columns of the table (pagerank's bytes)."""
+    title = title or (f"Logistic regression, {meta['points']:,} points x {meta['dim']} "
+                      f"features ({meta['mb']:.0f} MB of text)")
+    out = [f"{title}, {meta['iterations']} iterations, "
            f"{meta['workers']} workers, {meta['partitions']} partitions, {meta['cpus']} CPUs "
            f"(load average {meta['load_average'][0]:.1f} when it finished).",
            f"Command: `{meta['command']}`", "",
            "| run | paper's name | startup s | first iteration s | later iterations s (median) "
-           "| later / memory |", "|---|---|---:|---:|---:|---:|"]
+           "| later / memory |" + "".join(f" {h} |" for h, _ in columns),
+           "|---|---|---:|---:|---:|---:|" + "---:|" * len(columns)]
     for row in rows:
         if not row["available"]:
-            out.append(f"| {row['name']} | {row['label']} | not available ({row['why']}) | | | |")
+            out.append(f"| {row['name']} | {row['label']} | not available ({row['why']}) | | | |"
+                       + " |" * len(columns))
             continue
         vs = f"{row['later_vs_memory']:.1f}x" if "later_vs_memory" in row else "n/a"
         out.append(f"| {row['name']} | {row['label']} | {row['startup']:.2f} | {row['first']:.2f} "
-                   f"| {row['later']:.3f} | {vs} |")
+                   f"| {row['later']:.3f} | {vs} |" + "".join(f" {f(row)} |" for _, f in columns))
     out += ["", "Where an iteration's wall time goes (seconds; task timers / workers; "
             "read and parse from probe jobs, see the module docstring):", "",
             "| run | iteration | " + " | ".join(PARTS) + " |",
@@ -249,9 +268,9 @@ def markdown(rows, meta, weights_ok):
                 out.append(f"| {row['name']} | {which} | " +
                            " | ".join(f"{b[k]:.3f}" for k in PARTS) + " |")
     out += ["", "| ratio | measured |", "|---|---:|"]
-    for what, v in ratios(rows):
+    for what, v in (ratios(rows) if ratio_rows is None else ratio_rows):
         out.append(f"| {what} | {'n/a' if v is None else f'{v:.3f}'} |")
-    out += ["", f"Final weights agree across runs (max relative difference "
+    out += ["", f"Final {answer_name} agree across runs (max relative difference "
             f"{max((r.get('weights_max_rel_diff', 0) for r in rows), default=0):.1e}): "
             f"{'yes' if weights_ok else 'NO'}."]
     return "\n".join(out) + "\n"
@@ -274,7 +293,7 @@ def plot(rows, runs, path, meta):
         a.plot(range(1, len(s) + 1), np.cumsum(s), style, ms=4, label=label)
         m.plot(range(1, len(s) + 1), s, style, ms=4, label=label)
     a.set(xlabel="number of iterations", ylabel="running time (s)",
-          title="Logistic regression: cumulative time")
+          title=f"{meta.get('workload', 'Logistic regression')}: cumulative time")
     m.set(xlabel="iteration", ylabel="seconds (log scale)", yscale="log",
           title="Each iteration")
     a.legend(fontsize=7)
@@ -289,7 +308,8 @@ def plot(rows, runs, path, meta):
         b.text(xi + 0.2, r["later"], f"{r['later']:.3f}", ha="center", va="bottom", fontsize=7)
     b.set_xticks(x, [r["name"] for r in avail], rotation=20, fontsize=8)
     b.set(ylabel="iteration time (s, log scale)", yscale="log",
-          title=f"{meta['points']:,} x {meta['dim']}, {meta['workers']} workers")
+          title=meta.get("shape", f"{meta.get('points', 0):,} x {meta.get('dim')}")
+          + f", {meta['workers']} workers")
     b.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -351,15 +371,21 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m comparisons.iteration_gap",
                                 description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workload", choices=["lr", "kmeans", "pagerank", "all"], default="lr",
+                   help="lr (the default: the paper's logistic regression), kmeans, pagerank "
+                        "(comparisons/workloads.py), or all three and the figure of the three")
     p.add_argument("--points", type=int, default=500_000)
     p.add_argument("--dim", type=int, default=10)
+    p.add_argument("--k", type=int, default=10, help="kmeans: clusters (default: 10)")
+    p.add_argument("--edges", type=int, default=100_000,
+                   help="pagerank: generated edges (default: 100,000)")
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--partitions", type=int, default=None, help="default: 2 x workers")
     p.add_argument("--step", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of: "
-                   + ", ".join(RUNS))
+    p.add_argument("--runs", default=None, help="comma-separated subset of the workload's "
+                   "runs; lr: " + ", ".join(RUNS))
     p.add_argument("--out", default="results", help="directory for the results (default: "
                    "results, which git ignores)")
     p.add_argument("--update-docs", action="store_true",
@@ -369,44 +395,105 @@ def main(argv=None):
     p.add_argument("--input", help=argparse.SUPPRESS)
     p.add_argument("--events", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.iterations < 1 or args.points < 1 or args.dim < 1 or args.workers < 1:
-        p.error("--points, --dim, --iterations and --workers must be positive")
+    if min(args.iterations, args.points, args.dim, args.workers, args.k, args.edges) < 1:
+        p.error("--points, --dim, --k, --edges, --iterations and --workers must be positive")
     partitions = args.partitions or 2 * args.workers
     if args.run:
+        from comparisons import workloads
         print(json.dumps(run_one(args.run, args.input, args.dim, args.iterations, args.workers,
-                                 partitions, args.step, args.events)))
+                                 partitions, args.step, args.events) if args.workload == "lr" else
+                         workloads.run(args.workload, args.run, args.input, args.iterations,
+                                       args.workers, partitions, args.k, args.seed)))
         return 0
-    names = [n.strip() for n in args.runs.split(",") if n.strip()]
-    unknown = [n for n in names if n not in RUNS]
-    if unknown:
-        p.error(f"unknown runs {unknown}; choose from {list(RUNS)}")
+    if args.workload == "all" and args.runs:
+        p.error("--runs names the runs of one workload; not with --workload all")
+    chosen = ["lr", "kmeans", "pagerank"] if args.workload == "all" else [args.workload]
+    status = 0
+    for workload in chosen:
+        table = RUNS if workload == "lr" else _tables()[workload]
+        names = [n.strip() for n in args.runs.split(",") if n.strip()] if args.runs else list(table)
+        unknown = [n for n in names if n not in table]
+        if unknown:
+            p.error(f"unknown runs {unknown}; choose from {list(table)}")
+        study = _study_lr if workload == "lr" else _study
+        status |= study(workload, names, args, partitions, argv)
+    if args.workload == "all":
+        _side_by_side(args)
+    return status
 
+
+def _tables():
+    from comparisons import workloads
+    return workloads.TABLES
+
+
+def _run_children(workload, names, labels, path, args, partitions, events=None):
+    """Each run in a fresh process (this module in child mode); name -> its JSON. With
+    `events`, a directory: each run writes its event log in events/NAME."""
+    runs = {}
+    for name in names:
+        print(f"run {name} ({labels[name]}) ...", flush=True)
+        cmd = [sys.executable, "-m", "comparisons.iteration_gap", "--workload", workload,
+               "--run", name, "--input", path, "--dim", str(args.dim), "--k", str(args.k),
+               "--iterations", str(args.iterations), "--workers", str(args.workers),
+               "--partitions", str(partitions), "--step", str(args.step),
+               "--seed", str(args.seed)]
+        if events:
+            cmd += ["--events", os.path.join(events, name)]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), cwd=ROOT)
+        try:
+            runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+            runs[name] = {"name": name, "available": False,
+                          "why": f"the run failed (exit {out.returncode}): {tail[0][:200]}"}
+        r = runs[name]
+        if r.get("available"):
+            print(f"  startup {r['startup']:.2f} s; iterations " +
+                  " ".join(f"{s:.3f}" for s in r["seconds"]), flush=True)
+        else:
+            print(f"  not available: {r['why']}", flush=True)
+    return runs
+
+
+def _meta(args, partitions, argv, mb, **extra):
+    return {**extra, "iterations": args.iterations, "workers": args.workers,
+            "partitions": partitions, "mb": mb, "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(), "command": ("python -m comparisons.iteration_gap " +
+            " ".join(argv if argv is not None else sys.argv[1:])).strip(),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def _write(args, base, record, text, rows, runs, meta):
+    """results/BASE.{json,md,png}; with --update-docs, copies in docs/figures/."""
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, base + ".json"), "w") as f:
+        json.dump(record, f, indent=1)
+    with open(os.path.join(args.out, base + ".md"), "w") as f:
+        f.write(text)
+    if not args.no_plot and any(r.get("available") for r in runs.values()):
+        try:
+            plot(rows, runs, os.path.join(args.out, base + ".png"), meta)
+        except ImportError:
+            print("matplotlib is missing (pip install minimr[plot]): no plot written")
+    if args.update_docs:
+        os.makedirs(DOCS, exist_ok=True)
+        for name in (base + ".json", base + ".md", base + ".png"):
+            if os.path.exists(os.path.join(args.out, name)):
+                shutil.copy(os.path.join(args.out, name), os.path.join(DOCS, name))
+    print()
+    print(text)
+
+
+def _study_lr(workload, names, args, partitions, argv):
     from comparisons import data
     tmp = tempfile.mkdtemp(prefix="minimr-gap-")
     try:
         path = os.path.join(tmp, "points.txt")
         print(f"generating {args.points:,} x {args.dim} points ...", flush=True)
         data.write_logistic(path, args.points, args.dim, args.seed)
-        runs = {}
-        for name in names:
-            print(f"run {name} ({RUNS[name][3]}) ...", flush=True)
-            cmd = [sys.executable, "-m", "comparisons.iteration_gap", "--run", name, "--input",
-                   path, "--dim", str(args.dim), "--iterations", str(args.iterations),
-                   "--workers", str(args.workers), "--partitions", str(partitions),
-                   "--step", str(args.step), "--events", os.path.join(tmp, "events", name)]
-            out = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), cwd=ROOT)
-            try:
-                runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
-            except (IndexError, ValueError):
-                tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
-                runs[name] = {"name": name, "available": False,
-                              "why": f"the run failed (exit {out.returncode}): {tail[0][:200]}"}
-            r = runs[name]
-            if r.get("available"):
-                print(f"  startup {r['startup']:.2f} s; iterations " +
-                      " ".join(f"{s:.3f}" for s in r["seconds"]), flush=True)
-            else:
-                print(f"  not available: {r['why']}", flush=True)
+        runs = _run_children("lr", names, {n: RUNS[n][3] for n in names}, path, args,
+                             partitions, events=os.path.join(tmp, "events"))
         mb = os.path.getsize(path) / 1e6
         os.makedirs(args.out, exist_ok=True)
         report = side_by_side(runs, os.path.join(args.out, "iteration_gap_report.html"))
@@ -417,34 +504,57 @@ def main(argv=None):
     avail = [r for r in runs.values() if r.get("available")]
     weights_ok = all(np.allclose(r["weights"], avail[0]["weights"], rtol=1e-9, atol=1e-12)
                      for r in avail)
-    meta = {"points": args.points, "dim": args.dim, "iterations": args.iterations,
-            "workers": args.workers, "partitions": partitions, "mb": mb,
-            "cpus": os.cpu_count(), "load_average": os.getloadavg(), "command": ("python -m comparisons.iteration_gap " +
-            " ".join(argv if argv is not None else sys.argv[1:])).strip(),
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "iteration_gap.json"), "w") as f:
-        json.dump({"meta": meta, "runs": runs, "summary": rows, "weights_agree": weights_ok,
-                   "ratios": [{"ratio": what, "value": v} for what, v in ratios(rows)]},
-                  f, indent=1)
-    text = markdown(rows, meta, weights_ok)
-    with open(os.path.join(args.out, "iteration_gap.md"), "w") as f:
-        f.write(text)
-    if not args.no_plot and avail:
-        try:
-            plot(rows, runs, os.path.join(args.out, "iteration_gap.png"), meta)
-        except ImportError:
-            print("matplotlib is missing (pip install minimr[plot]): no plot written")
-    if args.update_docs:
-        os.makedirs(DOCS, exist_ok=True)
-        for name in ("iteration_gap.json", "iteration_gap.md", "iteration_gap.png"):
-            if os.path.exists(os.path.join(args.out, name)):
-                shutil.copy(os.path.join(args.out, name), os.path.join(DOCS, name))
-        if report and screenshot(report, os.path.join(DOCS, "iteration_gap_report.png")):
-            print("screenshot of the report: docs/figures/iteration_gap_report.png")
-    print()
-    print(text)
+    meta = _meta(args, partitions, argv, mb, points=args.points, dim=args.dim)
+    record = {"meta": meta, "runs": runs, "summary": rows, "weights_agree": weights_ok,
+              "ratios": [{"ratio": what, "value": v} for what, v in ratios(rows)]}
+    _write(args, "iteration_gap", record, markdown(rows, meta, weights_ok), rows, runs, meta)
+    if args.update_docs and report and screenshot(report, os.path.join(DOCS, "iteration_gap_report.png")):
+        print("screenshot of the report: docs/figures/iteration_gap_report.png")
     return 0 if weights_ok else 1
+
+
+def _study(workload, names, args, partitions, argv):
+    """k-means or PageRank: the same runs, table, breakdown and plot as lr's."""
+    from comparisons import workloads
+    table = workloads.TABLES[workload]
+    tmp = tempfile.mkdtemp(prefix="minimr-gap-")
+    try:
+        path = os.path.join(tmp, "input.txt")
+        print(f"generating the {workload} input ...", flush=True)
+        title, shape = workloads.write_data(workload, path, args)
+        runs = _run_children(workload, names, {n: table[n][-1] for n in names}, path, args,
+                             partitions)
+        mb = os.path.getsize(path) / 1e6
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    rows = summarise(runs, table=table)
+    ok = workloads.agree(workload, runs)
+    extra = ({"points": args.points, "dim": args.dim, "k": args.k} if workload == "kmeans"
+             else {"edges": args.edges})
+    meta = _meta(args, partitions, argv, mb, workload=workloads.NAMES[workload], shape=shape,
+                 **extra)
+    ratio_rows = workloads.ratios(workload, rows, runs)
+    text = markdown(rows, meta, ok, title=f"{title} ({mb:.1f} MB of text)",
+                    ratio_rows=ratio_rows,
+                    answer_name="centers" if workload == "kmeans" else "ranks",
+                    columns=workloads.bytes_columns(runs) if workload == "pagerank" else ())
+    for run in runs.values():                   # the answers were compared: keep files small
+        run.pop("answer", None)
+    record = {"meta": meta, "runs": runs, "summary": rows, "answers_agree": ok,
+              "ratios": [{"ratio": what, "value": v} for what, v in ratio_rows]}
+    _write(args, f"iteration_gap_{workload}", record, text, rows, runs, meta)
+    return 0 if ok else 1
+
+
+def _side_by_side(args):
+    """The three workloads beside the paper's numbers: results/iteration_gap_workloads.*"""
+    from comparisons import workloads
+    text, files = workloads.write_side_by_side(args.out, plot=not args.no_plot)
+    if args.update_docs:
+        for name in files:
+            shutil.copy(os.path.join(args.out, name), os.path.join(DOCS, name))
+    print(text)
 
 
 if __name__ == "__main__":

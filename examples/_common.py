@@ -1,7 +1,7 @@
 """What every example shares: the command line, default data, reporting, bad input.
 
     python -m examples.NAME --executor serial|memory|disk|spark --workers N --partitions N
-                            [--input PATH] [--seed S] [--json PATH]
+                            [--input PATH] [--seed S] [--json PATH] [--master URL]
 
     argv ──parser()──► args ──input_file()──► a path: yours, or a seeded temp file (removed after)
                                                  │
@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import re
+import statistics
 import sys
 import tempfile
 
@@ -33,6 +34,8 @@ import numpy as np
 from minimr import Context
 
 EXECUTORS = ["serial", "memory", "disk", "spark"]
+LEVELS = ["NONE", "MEMORY_ONLY", "MEMORY_ONLY_2", "MEMORY_AND_DISK", "MEMORY_AND_DISK_2",
+          "MEMORY_AND_DISK_DESER", "DISK_ONLY", "DISK_ONLY_2", "DISK_ONLY_3", "OFF_HEAP"]
 
 
 # ------------------------------------------------------------------ command line
@@ -63,12 +66,23 @@ def parser(name, doc, input=True):
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress bar for each running stage (default: when stderr is a "
                         "terminal)")
+    p.add_argument("--master", metavar="URL", help="with --executor spark: the Spark master, "
+                   "e.g. spark://HOST:7077 (default: local[WORKERS]); see docs/cluster.md")
     return p
 
 
+def storage_level_option(p, what):
+    """--storage-level LEVEL: how `what` is persisted (the iterative examples)."""
+    p.add_argument("--storage-level", choices=LEVELS, default="MEMORY_ONLY", metavar="LEVEL",
+                   help=f"how {what} persisted: a PySpark StorageLevel name, or NONE "
+                        "(default: MEMORY_ONLY, i.e. cache())")
+
+
 def context(args):
+    if args.master is not None and args.executor != "spark":
+        raise SystemExit(f"--master {args.master}: a Spark master URL needs --executor spark")
     if args.executor == "spark":                 # Spark draws its own progress
-        return Context(executor=args.executor, workers=args.workers)
+        return Context(executor="spark", workers=args.workers, master=args.master)
     return Context(executor=args.executor, workers=args.workers, progress=args.progress)
 
 
@@ -90,11 +104,20 @@ def write_json(path, example, args, partitions, seconds, result, **extra):
         f.write("\n")
 
 
+def summary(history):
+    """ "first iteration 1.234 s; later iterations median 0.012 s" """
+    seconds = [r["seconds"] for r in history]
+    line = f"first iteration {seconds[0]:.3f} s"
+    if len(seconds) > 1:
+        line += f"; later iterations median {statistics.median(seconds[1:]):.3f} s"
+    return line
+
+
 # ----------------------------------------------------------------------- bad input
 
 # The message a task raises, found in str(exc), in a note, or inside a remote traceback
 # text ("ValueError: bad input: ..."; the traceback's echo of the `raise` line does not match).
-_BAD = re.compile(r"(?:^|Error: )(bad input: [^\n]*|[^\n:]+: invalid UTF-8 [^\n]*)", re.M)
+_BAD = re.compile(r"(?:^|Error: )(bad input: [^\n]*)", re.M)
 
 
 def _bad_input_line(exc):
@@ -104,10 +127,18 @@ def _bad_input_line(exc):
         for text in [str(exc), *getattr(exc, "__notes__", [])]:
             m = _BAD.search(text)
             if m:
-                return m.group(1) if m.group(1).startswith("bad input") else \
-                    "bad input: " + m.group(1)
+                return m.group(1)
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def note_malformed_input(name, ctx):
+    """textFile reads invalid UTF-8 as U+FFFD, as PySpark does, and counts the lines
+    (MALFORMED_INPUT_LINES): say so on stderr rather than let it pass unseen."""
+    bad = sum(ctx.counters(j).get("MALFORMED_INPUT_LINES", 0) for j in range(len(ctx.jobs)))
+    if bad:
+        print(f"{name}: note: {bad} input line(s) held invalid UTF-8, read with U+FFFD "
+              "in its place", file=sys.stderr)
 
 
 def guard(name, main, argv=None):
@@ -150,15 +181,17 @@ def columns(path):
 
 def numeric_rows(path, numbered_lines, width, first):
     """(line, index) pairs -> (values, where) for every non-blank line, which must hold
-    `width` numbers (`first`, then the features); else a ValueError naming file and line."""
+    `width` numbers (`first`, then the features; all features if `first` is None); else a
+    ValueError naming file and line."""
     for line, index in numbered_lines:
         fields = line.split()
         if not fields:
             continue
         where = f"{path}, line {index + 1}"
         if len(fields) != width:
-            raise ValueError(f"bad input: {where}: expected {width} columns ({first} and "
-                             f"{width - 1} features), got {len(fields)}")
+            what = "" if first is None else f" ({first} and {width - 1} features)"
+            raise ValueError(f"bad input: {where}: expected {width} columns{what}, "
+                             f"got {len(fields)}")
         try:
             values = [float(x) for x in fields]
         except ValueError:
@@ -168,16 +201,11 @@ def numeric_rows(path, numbered_lines, width, first):
 
 
 def numbered_lines(path):
-    """(line, index) pairs of a local file, as textFile(path).zipWithIndex() gives them."""
+    """(line, index) pairs of a local file, as textFile(path).zipWithIndex() gives them:
+    a byte-order mark at the start dropped, invalid UTF-8 read as U+FFFD."""
     with open(path, "rb") as f:
-        raw = f.read().splitlines()
-    pairs = []
-    for i, line in enumerate(raw):          # bytes.splitlines: \n, \r\n, \r, as textFile
-        try:
-            pairs.append((line.decode("utf-8"), i))
-        except UnicodeDecodeError:
-            raise ValueError(f"bad input: {path}, line {i + 1}: invalid UTF-8") from None
-    return pairs
+        raw = f.read().removeprefix(b"\xef\xbb\xbf").splitlines()   # \n, \r\n, \r
+    return [(line.decode("utf-8", "replace"), i) for i, line in enumerate(raw)]
 
 
 # --------------------------------------------------------------------- default data

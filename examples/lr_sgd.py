@@ -35,7 +35,6 @@ rows of 10 features (17 MB of text).
     OPENBLAS_NUM_THREADS=1 python -m examples.lr_sgd --executor memory --iterations 10
 """
 
-import statistics
 import sys
 import time
 
@@ -45,8 +44,7 @@ from minimr import StorageLevel
 
 from examples import _common as common
 
-LEVELS = ["NONE", "MEMORY_ONLY", "MEMORY_ONLY_2", "MEMORY_AND_DISK", "MEMORY_AND_DISK_2",
-          "MEMORY_AND_DISK_DESER", "DISK_ONLY", "DISK_ONLY_2", "DISK_ONLY_3", "OFF_HEAP"]
+LEVELS = common.LEVELS
 DEFAULT_ROWS = 200_000
 
 
@@ -129,13 +127,7 @@ def train(ctx, path, partitions=4, iterations=10, step=1.0, batch_fraction=1.0,
     return w, history, blocks
 
 
-def summary(history):
-    """ "first iteration 1.234 s; later iterations median 0.012 s" """
-    seconds = [r["seconds"] for r in history]
-    line = f"first iteration {seconds[0]:.3f} s"
-    if len(seconds) > 1:
-        line += f"; later iterations median {statistics.median(seconds[1:]):.3f} s"
-    return line
+summary = common.summary      # "first iteration 1.234 s; later iterations median 0.012 s"
 
 
 def accuracy(blocks, w):
@@ -154,9 +146,7 @@ def main(argv=None):
                    help="fraction of rows per iteration (default: 1.0, full batch)")
     p.add_argument("--decay", action="store_true", help="step / sqrt(iteration)")
     p.add_argument("--intercept", action="store_true", help="add a constant feature 1")
-    p.add_argument("--storage-level", choices=LEVELS, default="MEMORY_ONLY", metavar="LEVEL",
-                   help="how the parsed blocks are persisted: a PySpark StorageLevel name, "
-                        "or NONE (default: MEMORY_ONLY, i.e. cache())")
+    common.storage_level_option(p, "the parsed blocks are")
     p.add_argument("--no-cache", action="store_true", help="the same as --storage-level NONE")
     args = p.parse_args(argv)
     if not 0 < args.batch_fraction <= 1:

@@ -124,6 +124,7 @@ def main(argv=None):
         start = time.perf_counter()
         result, partitions = word_count(ctx, path, args.form, args.partitions, args.output)
         seconds = time.perf_counter() - start
+        common.note_malformed_input("wordcount", ctx)
 
     print(f"wordcount --form {args.form} on {common.where(args, partitions)}: {seconds:.2f} s")
     print(f"{result['total_words']} words, {result['distinct_words']} distinct; top {TOP}:")

@@ -1,19 +1,26 @@
 """The RDD's actions: each runs a job (scheduler.run_job) and brings values back.
 
     _run_job(func, partitions)   func(iterator) -> value, once per partition, as tasks
-    collect, count, take, first, isEmpty, takeOrdered, top, takeSample
+    collect, count, take, first, isEmpty, takeOrdered, top, takeSample, toLocalIterator
     reduce, fold, aggregate, treeAggregate, treeReduce, sum, min, max
-    stats, mean, variance, stdev, countByValue, countByKey, collectAsMap, lookup
-    foreach, foreachPartition, saveAsTextFile (Hadoop's output commit, io.py)
+    stats, mean, variance, stdev (and sample*), histogram, countByValue, countByKey,
+    collectAsMap, lookup, reduceByKeyLocally
+    countApproxDistinct (a HyperLogLog), countApprox, sumApprox, meanApprox (exact)
+    foreach, foreachPartition, saveAsTextFile, saveAsPickleFile (Hadoop's output
+    commit, io.py)
 
 Each action is its per-partition part (run in tasks) plus how the driver combines the
 partitions' values. RDD (rdd.py) inherits these methods.
 """
 
+import bisect
+import contextlib
 import copy
+import functools
 import heapq
 import itertools
 import math
+import numbers
 import operator
 import os
 import random
@@ -21,11 +28,12 @@ import sys
 from collections import Counter, defaultdict
 from functools import reduce as _reduce
 
-from . import io
+from . import io, spill
 from .errors import MinimrError
 from .sampling import fraction_for_sample_size
 from .scheduler import run_job
-from .statcounter import StatCounter
+from .shuffle import combine, identity
+from .statcounter import BoundedFloat, StatCounter, estimate_distinct, merge_sketches, sketch
 from .task import TaskContext
 
 
@@ -65,6 +73,12 @@ class Actions:
                 items.extend(part)
             scanned += try_parts
         return items[:num]
+
+    def toLocalIterator(self, prefetchPartitions=False):
+        """The records, one partition (one job) at a time: the driver holds one
+        partition, not the dataset."""
+        for p in range(self.getNumPartitions()):
+            yield from self._run_job(list, [p])[0]
 
     def first(self):
         rows = self.take(1)
@@ -123,7 +137,7 @@ class Actions:
         >>> ctx.parallelize(range(5), 2).reduce(operator.add)
         10
         """
-        parts = [v for v in self._run_job(lambda it: _reduce_part(f, it)) if v is not EMPTY]
+        parts = [v for part in self._run_job(lambda it: _reduce_part(f, it)) for v in part]
         if not parts:
             raise ValueError("Can not reduce() empty RDD")
         return _reduce(f, parts)
@@ -166,14 +180,13 @@ class Actions:
         return partial.reduce(combOp)
 
     def treeReduce(self, f, depth=2):
+        """PySpark's way: each value paired with "empty?", the zero value (None, True)."""
         def op(a, b):
-            if a is EMPTY:
-                return b
-            return a if b is EMPTY else f(a, b)
-        out = self.treeAggregate(EMPTY, op, op, depth)
-        if out is EMPTY:
+            return b if a[1] else a if b[1] else (f(a[0], b[0]), False)
+        value, empty = self.map(lambda x: (x, False)).treeAggregate((None, True), op, op, depth)
+        if empty:
             raise ValueError("Cannot reduce empty RDD.")
-        return out
+        return value
 
     def sum(self):
         """
@@ -204,12 +217,93 @@ class Actions:
     def stdev(self):
         return self.stats().stdev()
 
+    def sampleVariance(self):
+        return self.stats().sampleVariance()
+
+    def sampleStdev(self):
+        return self.stats().sampleStdev()
+
+    def histogram(self, buckets):
+        """(buckets, counts): `buckets` evenly spaced boundaries between min and max (an
+        int), or the boundaries given (sorted); each bucket holds [b_i, b_i+1), the last
+        one [b_n-1, b_n]. None and NaN are left out. PySpark's rules, its messages too.
+
+        >>> ctx.parallelize([1, 2, 3, 4, 5, 5.5, 10]).histogram(3)
+        ([1, 4, 7, 10], [3, 3, 1])
+        """
+        def number(x):
+            return x is not None and not (isinstance(x, float) and math.isnan(x))
+        if isinstance(buckets, int):
+            if buckets < 1:
+                raise ValueError("number of buckets must be >= 1")
+            values = self.filter(number)
+            lo, hi = values.map(lambda x: (x, x)).reduce(
+                lambda a, b: (min(a[0], b[0]), max(a[1], b[1])))
+            if lo == hi or buckets == 1:
+                return [lo, hi], [values.count()]
+            if not (isinstance(lo, numbers.Number) and isinstance(hi, numbers.Number)):
+                raise TypeError("Can not generate buckets with non-number in RDD")
+            inc = (hi - lo) / buckets
+            if math.isinf(inc):
+                raise ValueError("Can not generate buckets with infinite value")
+            inc = int(inc) if int(inc) * buckets == hi - lo else (hi - lo) * 1.0 / buckets
+            buckets, even = [i * inc + lo for i in range(buckets)] + [hi], True
+        elif isinstance(buckets, (list, tuple)):
+            problem = ("buckets should have more than one value" if len(buckets) < 2 else
+                       "can not have None or NaN in buckets" if not all(map(number, buckets)) else
+                       "buckets should be sorted" if sorted(buckets) != list(buckets) else
+                       "buckets should not contain duplicated values" if len(set(buckets)) < len(buckets)
+                       else None)
+            if problem:
+                raise ValueError(problem)
+            lo, hi, even = buckets[0], buckets[-1], False
+            with contextlib.suppress(TypeError):       # bounds without "-": not even
+                steps = [b - a for a, b in zip(buckets, buckets[1:])]
+                even, inc = max(steps) - min(steps) < 1e-10, (hi - lo) / (len(buckets) - 1)
+        else:
+            raise TypeError("buckets should be a list or tuple or number(int or long)")
+
+        def count(it):
+            counts = [0] * len(buckets)
+            for x in it:
+                if number(x) and lo <= x <= hi:
+                    counts[int((x - lo) / inc) if even else bisect.bisect_right(buckets, x) - 1] += 1
+            counts[-2] += counts[-1]                # the last bucket includes its upper bound
+            return [counts[:-1]]
+        return buckets, self.mapPartitions(count).reduce(lambda a, b: [i + j for i, j in zip(a, b)])
+
+    def countApproxDistinct(self, relativeSD=0.05):
+        """About how many distinct records: a HyperLogLog per partition, merged
+        (statcounter.sketch); within a few relativeSD of the exact count.
+
+        >>> ctx.parallelize(range(1000)).countApproxDistinct() in range(850, 1150)
+        True
+        """
+        if relativeSD < 0.000017:
+            raise ValueError("relativeSD should be greater than 0.000017")
+        p = max(4, math.ceil(2.0 * math.log(1.054 / relativeSD) / math.log(2)))   # Spark's
+        registers = _reduce(merge_sketches, self._run_job(functools.partial(sketch, p)), {})
+        return estimate_distinct(p, registers)
+
+    # Spark answers these with what it has when `timeout` (ms) runs out, or the exact
+    # value if the job ends first; minimr's jobs always run to their end: exact values.
+    def countApprox(self, timeout, confidence=0.95):
+        return self.count()
+
+    def sumApprox(self, timeout, confidence=0.95):
+        total = self.mapPartitions(lambda it: [float(sum(it))]).sum()
+        return BoundedFloat(total, 1.0, total, total)
+
+    def meanApprox(self, timeout, confidence=0.95):
+        mean = self.map(float).mean()
+        return BoundedFloat(mean, 1.0, mean, mean)
+
     def countByValue(self):
         """
         >>> sorted(ctx.parallelize(["a", "b", "a"]).countByValue().items())
         [('a', 2), ('b', 1)]
         """
-        total = defaultdict(int)                   # PySpark's type
+        total = defaultdict(int)           # PySpark's type; each partition counts in a Counter
         for part in self._run_job(Counter):
             for k, c in part.items():
                 total[k] += c
@@ -220,6 +314,16 @@ class Actions:
 
     def collectAsMap(self):
         return dict(self.collect())
+
+    def reduceByKeyLocally(self, func):
+        """reduceByKey whose result comes to the driver as a dict, without a shuffle.
+
+        >>> sorted(ctx.parallelize([("a", 1), ("b", 2), ("a", 3)], 2).reduceByKeyLocally(operator.add).items())
+        [('a', 4), ('b', 2)]
+        """
+        def merge(a, b):
+            return dict(combine(itertools.chain(a.items(), b.items()), identity, func))
+        return self.mapPartitions(lambda it: [dict(combine(it, identity, func))]).reduce(merge)
 
     def lookup(self, key):
         """Values for `key`. With a known partitioner only one partition is read."""
@@ -246,14 +350,25 @@ class Actions:
         partial output. An existing `path` is refused before any work starts."""
         if compressionCodecClass is not None:
             raise MinimrError("saveAsTextFile: compression is not supported by minimr")
-        path = os.path.abspath(path)
+        self._save(path, io.write_lines)
+
+    def saveAsPickleFile(self, path, batchSize=10):
+        """Batches of `batchSize` pickled records (0: 1024) in ``part-NNNNN`` files with
+        their crc-checked index (the disk executor's cache format, spill.write_pickles),
+        read back by Context.pickleFile. Not Hadoop's SequenceFile, which PySpark writes."""
+        self._save(path, lambda name, it: spill.write_pickles(name, it, batchSize or 1024))
+
+    def _save(self, path, write):
+        """Each task writes its partition with ``write(file name, records)``; the job
+        commits all the files, or leaves nothing."""
+        path = os.path.abspath(io.local_path(path))
         io.check_output_dir(path)
 
-        def write(it):
+        def task(it):
             tc = TaskContext.get()
-            return io.write_part(path, tc.partitionId(), tc.attemptNumber(), it)
+            return io.write_part(path, tc.partitionId(), tc.attemptNumber(), lambda f: write(f, it))
         try:
-            self._run_job(write)
+            self._run_job(task)
         except BaseException:
             io.abort_job(path)
             raise
@@ -265,20 +380,9 @@ def _keyed_by_index(width):
     return lambda i, it: ((i % width, x) for x in it)
 
 
-class _Empty:
-    """"No value yet" for reduce; pickles by name, so it stays itself in every process."""
-
-    def __reduce__(self):
-        return "EMPTY"
-
-    def __repr__(self):
-        return "EMPTY"
-
-
-EMPTY = _Empty()
-
-
 def _reduce_part(f, it):
+    """[f folded over a partition's records], or [] if it has none."""
     it = iter(it)
-    first = next(it, EMPTY)
-    return first if first is EMPTY else _reduce(f, it, first)
+    for first in it:
+        return [_reduce(f, it, first)]
+    return []

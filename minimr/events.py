@@ -23,7 +23,8 @@ import os
 import time
 from collections import Counter, deque
 
-KEEP = 200_000                       # events kept in memory: the oldest go first
+KEEP = 100_000   # events kept in memory (about 650 bytes each), the oldest go first
+                 # (Spark's UI keeps as many tasks: spark.ui.retainedTasks)
 
 
 class EventLog:
@@ -76,16 +77,18 @@ ROLES = {"input_records": ("MAP_INPUT_RECORDS", None),
 
 
 def hadoop_counters(events, job=-1):
-    """{name: int} of job `job` (an index into the jobs of these events, negative from the
-    end): the integer metrics of its successful task attempts, under Hadoop's upper-case
-    names, and what the events count themselves (launched, failed and killed tasks,
-    fetch failures, lost workers)."""
+    """{name: int} of job `job` (its number; negative counts from the last): the integer
+    metrics of its successful task attempts, under Hadoop's upper-case names, and what the
+    events count themselves (launched, failed and killed tasks, fetch failures, lost
+    workers)."""
     events = list(events)
-    starts = [i for i, e in enumerate(events) if e["event"] == "JobStart"]
+    starts = {e["job"]: i for i, e in enumerate(events) if e["event"] == "JobStart"}
     if not starts:
         raise IndexError("no job has run yet")
-    first = starts[job]                          # the job's events: from its JobStart to its
-    job = events[first]["job"]                   # JobEnd (jobs run one after another)
+    job = max(starts) + 1 + job if job < 0 else job
+    if job not in starts:                        # the job's events: from its JobStart to
+        raise IndexError(f"no events of job {job} (the last {KEEP:,} events are kept)")
+    first = starts[job]                          # its JobEnd (jobs run one after another)
     last = next((i for i in range(first, len(events)) if events[i]["event"] == "JobEnd"
                  and events[i]["job"] == job), len(events))
     mine = events[first:last + 1]

@@ -43,6 +43,13 @@ def note_broadcast(bid):
         ids.add(bid)
 
 
+def dumps_by_value(obj) -> bytes:
+    """Data the driver hands to workers once (a broadcast value, parallelize's slices):
+    cloudpickle, so a class of the driver's __main__, which pickle would name but no
+    worker can import, travels by value, as it does inside a task."""
+    return dumps_task(obj)[0]
+
+
 OUT_OF_BAND = 1 << 16      # smaller buffers are cheaper inside the pickle stream
 
 

@@ -4,10 +4,16 @@ An RDD (rdd.py) is a handle; the dataset it names is a `Node` here. Nodes are sm
 picklable and hold no Context, so a task can carry its stage's lineage to a worker.
 Each node knows how to compute one of its partitions from its parents::
 
-    ParallelCollection / RangeSource / TextFile      sources: a slice of data, a file split
+    ParallelCollection / FileSource                  sources: a slice of data, a file split
     Pipelined(parent, f)                             narrow: f(split, iterator), fused chains
-    Union / Coalesced / Cartesian                    narrow, several parent partitions
+    Narrow (union, coalesce, cartesian, zip)         narrow, several parent partitions
     Shuffled(parent, partitioner, aggregator)        wide: reads the shuffle's blocks
+    LocalCheckpoint                                  what a local checkpoint leaves: nothing
+
+Checkpoints (the RDD paper's lineage truncation): after a job, a dataset marked by
+checkpoint() is written to files and `Node.cut` makes those files its only parent
+(a FileSource); one marked by localCheckpoint() keeps its cached blocks and gets a
+LocalCheckpoint parent, which fails if asked for a block that is gone.
 
 Stages. A narrow dependency lets a partition be computed from parent partitions in the
 same task, so narrow chains stay in one stage. A Shuffled node needs *every* map output
@@ -24,7 +30,8 @@ rdd.py makes the nodes; scheduler.py asks for stages; task.py computes a partiti
 import itertools
 import time
 
-from .io import read_split
+from . import pickling
+from .errors import MinimrError
 from .task import add_metric, counted
 
 INPUT = "input_records"     # records entering a stage: from a source, a cache or a shuffle
@@ -84,6 +91,8 @@ class Node:
         self.parent = self.parents[0] if len(self.parents) == 1 else None
         self.partitioner = partitioner      # set when keys are known to be placed by it
         self.storage = None                 # a StorageLevel once persisted
+        self.checkpoint = None              # "reliable" / "local" once marked; "file:DIR" once written
+        self.checkpointed = None            # after the cut: the node its data now comes from
         self.op = op                        # what made it: "map", "reduceByKey", ...
         self.name = None
 
@@ -99,7 +108,8 @@ class Node:
             if block is not None:
                 add_metric(INPUT, len(block))
                 return iter(block)
-        records = self.compute(split, env)
+        records = (self.compute(split, env) if self.checkpointed is None      # Spark's
+                   else self.checkpointed.iterator(split, env))             # computeOrReadCheckpoint
         if self.reads_input:
             records = counted(records, INPUT, "input_seconds")
         if self.storage is None:
@@ -114,41 +124,39 @@ class Node:
         name = f"{self.name} " if self.name else ""
         return f"{name}{self.kind}[{self.id}] at {self.op}"
 
+    def cut(self, source):
+        """Lineage truncation: from now on the partitions come from `source` (checkpoint
+        files, or nothing but the cache), and the lineage above is forgotten."""
+        self.checkpointed = source
+        self.parents, self.parent = (source,), source
+
 
 class ParallelCollection(Node):
+    """parallelize(list): a snapshot of the data at the call (PySpark serializes it
+    then), so later changes to the list or its records are not seen."""
     kind, reads_input = "ParallelCollectionRDD", True
 
-    def __init__(self, nid, slices, op="parallelize"):
+    def __init__(self, nid, slices, op="parallelize", kind=None):
         super().__init__(nid, len(slices), op=op)
-        self.slices = slices                # (P,) lists of records
+        self.slices = [pickling.dumps_by_value(s) for s in slices]   # (P,) pickled lists
+        self.kind = kind or self.kind                                 # "EmptyRDD"
 
     def compute(self, split, env):
-        return iter(self.slices[split])
+        return iter(pickling.loads(self.slices[split]))
 
 
-class RangeSource(Node):
-    """parallelize(range(...)): each partition is a sub-range, cut evenly (PySpark)."""
-    kind, reads_input = "ParallelCollectionRDD", True
+class FileSource(Node):
+    """Files: partition i is ``read(splits[i])`` (textFile: io.read_split of a byte
+    range; wholeTextFiles: io.read_whole of some files; pickleFile and a reliable
+    checkpoint: spill.read_pickles of one file)."""
+    reads_input = True
 
-    def __init__(self, nid, r: range, num_slices, op="range"):
-        super().__init__(nid, num_slices, op=op)
-        self.r = r
-
-    def compute(self, split, env):
-        size, n = len(self.r), self.num_partitions
-        return iter(self.r[split * size // n:(split + 1) * size // n])
-
-
-class TextFile(Node):
-    kind, reads_input = "HadoopRDD", True
-
-    def __init__(self, nid, splits, use_unicode=True, op="textFile"):
+    def __init__(self, nid, splits, read, kind="HadoopRDD", op="textFile"):
         super().__init__(nid, len(splits), op=op)
-        self.splits = splits                # (P,) io.FileSplit
-        self.use_unicode = use_unicode      # False: lines as bytes
+        self.splits, self.read, self.kind = splits, read, kind
 
     def compute(self, split, env):
-        return read_split(self.splits[split], self.use_unicode)
+        return self.read(self.splits[split])
 
 
 class Pipelined(Node):
@@ -159,7 +167,7 @@ class Pipelined(Node):
     def __init__(self, nid, parent, f, preserves_partitioning=False, op=""):
         ops = [op]
         partitioner = parent.partitioner if preserves_partitioning else None
-        if isinstance(parent, Pipelined) and parent.storage is None:
+        if isinstance(parent, Pipelined) and parent.storage is None and parent.checkpoint is None:
             g, prev_f = f, parent.f           # fuse: f after prev_f, one pass per record
             f = lambda split, it: g(split, prev_f(split, it))  # noqa: E731
             ops = parent.ops + ops
@@ -174,53 +182,55 @@ class Pipelined(Node):
         return super().label().replace(f" at {self.op}", " at " + " | ".join(self.ops))
 
 
-class Union(Node):
-    """Partitions of the first parent, then of the second... If all parents share a
-    partitioner, partition i of the result is partition i of each (Spark's
-    PartitionerAwareUnionRDD), so the union keeps the partitioner."""
-    kind = "UnionRDD"
+class Narrow(Node):
+    """A partition made from several parent partitions (Spark's NarrowDependency):
+    partition i is ``how(iterators)`` over ``reads[i]``, a list of (parent index, split)::
 
-    def __init__(self, nid, parents, aware=False, op="union"):
-        n = parents[0].num_partitions if aware else sum(p.num_partitions for p in parents)
-        super().__init__(nid, n, parents, parents[0].partitioner if aware else None, op=op)
-        self.aware = aware
+        union      one parent partition, [(k, s)]; or, if all parents are placed by one
+                   partitioner, partition i of each (PartitionerAwareUnionRDD)   chained
+        coalesce   a contiguous run of the parent's partitions                   chained
+        cartesian  [(0, i), (1, j)]: every record of a's i with every one of b's j   product
+        zip        [(0, i), (1, i)]: the n-th records of both, side by side      zip_strict
+    """
 
-    def compute(self, split, env):
-        if self.aware:
-            return itertools.chain.from_iterable(p.iterator(split, env) for p in self.parents)
-        for p in self.parents:
-            if split < p.num_partitions:
-                return p.iterator(split, env)
-            split -= p.num_partitions
-        raise IndexError(split)
-
-
-class Coalesced(Node):
-    """coalesce(n) without a shuffle: partition i reads a contiguous run of parent
-    partitions (Spark's DefaultPartitionCoalescer when there is no locality)."""
-    kind = "CoalescedRDD"
-
-    def __init__(self, nid, parent, groups, op="coalesce"):
-        super().__init__(nid, len(groups), [parent], op=op)
-        self.groups = groups                # (n,) lists of parent partitions
+    def __init__(self, nid, kind, parents, reads, how, partitioner=None, op=""):
+        super().__init__(nid, len(reads), parents, partitioner, op=op)
+        self.kind, self.reads, self.how = kind, reads, how     # (P,) lists of (parent, split)
 
     def compute(self, split, env):
-        return itertools.chain.from_iterable(self.parent.iterator(p, env)
-                                             for p in self.groups[split])
+        return self.how(self.parents[k].iterator(s, env) for k, s in self.reads[split])
 
 
-class Cartesian(Node):
-    """Partition i*nb + j pairs every record of a's partition i with b's partition j."""
-    kind = "CartesianRDD"
+chained = itertools.chain.from_iterable
 
-    def __init__(self, nid, a, b, op="cartesian"):
-        super().__init__(nid, a.num_partitions * b.num_partitions, [a, b], op=op)
+
+def product(iterators):
+    a, b = iterators
+    right = list(b)
+    return ((x, y) for x in a for y in right)
+
+
+def zip_strict(iterators):
+    for x, y in itertools.zip_longest(*iterators, fillvalue=zip_strict):
+        if x is zip_strict or y is zip_strict:          # (the function marks "no more")
+            raise ValueError("Can only zip RDDs with same number of elements in each partition")
+        yield x, y
+
+
+class LocalCheckpoint(Node):
+    """Where a locally checkpointed dataset's blocks would be recomputed from: nowhere."""
+    kind = "LocalCheckpointRDD"
+
+    def __init__(self, nid, node, op="localCheckpoint"):
+        super().__init__(nid, node.num_partitions, op=op)
+        self.rdd_id = node.id
 
     def compute(self, split, env):
-        a, b = self.parents
-        i, j = divmod(split, b.num_partitions)
-        right = list(b.iterator(j, env))
-        return ((x, y) for x in a.iterator(i, env) for y in right)
+        raise MinimrError(  # Spark's message
+            f"Checkpoint block rdd_{self.rdd_id}_{split} not found! Either the executor that originally "
+            "checkpointed this partition is no longer alive, or the original RDD is unpersisted. If "
+            "this problem persists, you may consider using `rdd.checkpoint()` instead, which is "
+            "slower than local checkpointing but more fault-tolerant.")
 
 
 class Shuffled(Node):
@@ -239,30 +249,48 @@ class Shuffled(Node):
         return counted(env.shuffle_read(self, split), "reduce_input_groups")
 
 
+def reads_shuffle(n):
+    return isinstance(n, Shuffled) and n.checkpointed is None   # else it reads its checkpoint
+
+
 # ------------------------------------------------------------------------- stages
+
+def lineage(node, follow):
+    """Each node of the lineage once, depth first; `follow(n)`: the nodes to visit next."""
+    seen, stack = set(), [node]
+    while stack:
+        n = stack.pop()
+        if n.id not in seen:
+            seen.add(n.id)
+            yield n
+            stack.extend(follow(n))
+
 
 def narrow_ancestors(node):
     """Every node computed inside the same stage as `node`, stopping at shuffles (the
     Shuffled node itself is included: the stage starts by reading it)."""
-    seen, stack, out = set(), [node], []
-    while stack:
-        n = stack.pop()
-        if n.id in seen:
-            continue
-        seen.add(n.id)
-        out.append(n)
-        stack.extend(n.parents)
-    return out
+    return list(lineage(node, lambda n: n.parents))
 
 
 def parent_shuffles(node):
     """The shuffles a stage ending at `node` reads, i.e. its parent stages."""
-    return [n for n in narrow_ancestors(node) if isinstance(n, Shuffled)]
+    return [n for n in narrow_ancestors(node) if reads_shuffle(n)]
+
+
+def to_checkpoint(node):
+    """The datasets of `node`'s whole lineage, across shuffles, marked for a checkpoint
+    and not yet written: the first marked one on each path (Spark looks no further)."""
+    def follow(n):
+        done = n.checkpoint is not None or n.checkpointed is not None
+        return () if done else n.parents + ((n.parent,) if reads_shuffle(n) else ())
+    return [n for n in lineage(node, follow) if n.checkpoint is not None and n.checkpointed is None]
 
 
 def cached_inputs(node, split):
     """The persisted (rdd_id, partition) blocks that computing `split` of `node` would
-    read first. A process executor sends the task to the worker holding them."""
+    read first, through narrow functions and narrow dependencies (a join of co-partitioned
+    datasets reads both sides' partition `split`). A process executor sends the task to
+    the worker holding them."""
     out, stack = [], [(node, split)]
     while stack:
         n, s = stack.pop()
@@ -270,6 +298,8 @@ def cached_inputs(node, split):
             out.append((n.id, s))
         elif isinstance(n, Pipelined):
             stack.append((n.parent, s))
+        elif isinstance(n, Narrow):
+            stack.extend((n.parents[k], j) for k, j in n.reads[s])
     return out
 
 
@@ -280,12 +310,10 @@ def debug_string(node) -> str:
     lines = []
 
     def walk(n, depth, first):
-        if first:
-            head = f"({n.num_partitions}) " if depth == 0 else "   " * (depth - 1) + " +-" + f"({n.num_partitions}) "
-        else:
-            head = "   " * depth + " |  "
+        branch = ("   " * (depth - 1) + " +-" if depth else "") + f"({n.num_partitions}) "
+        head = branch if first else "   " * depth + " |  "
         lines.append(f"{head}{n.label()} [{n.storage or ''}]")
-        if isinstance(n, Shuffled):
+        if reads_shuffle(n):
             walk(n.parent, depth + 1, True)
         else:
             for p in n.parents:

@@ -32,6 +32,14 @@ turns it into a RuntimeError: one mechanism, no wrapper around each user functio
 [('a', 1), ('b', 3), ('c', 1)]
 """
 
+import functools
+import itertools
+import random
+import shlex
+import subprocess
+import warnings
+from types import GenericAlias
+
 from . import plan
 from .actions import Actions
 from .errors import MinimrError, positive
@@ -40,6 +48,8 @@ from .wide import WideOperations
 
 
 class RDD(WideOperations, Actions):
+    __class_getitem__ = classmethod(GenericAlias)     # RDD[Tuple[int, int]], as PySpark's
+
     def __init__(self, node, ctx):
         self._node = node
         self.ctx = ctx
@@ -105,6 +115,11 @@ class RDD(WideOperations, Actions):
     def mapPartitions(self, f, preservesPartitioning=False):
         return self._pipe(lambda _, it: f(it), preservesPartitioning, "mapPartitions")
 
+    def mapPartitionsWithSplit(self, f, preservesPartitioning=False):
+        warnings.warn("mapPartitionsWithSplit is deprecated; use mapPartitionsWithIndex "
+                      "instead", FutureWarning, stacklevel=2)
+        return self.mapPartitionsWithIndex(f, preservesPartitioning)
+
     def map(self, f, preservesPartitioning=False):
         """
         >>> ctx.parallelize([1, 2, 3]).map(lambda x: x * 10).collect()
@@ -168,6 +183,33 @@ class RDD(WideOperations, Actions):
         sampler = Sampler(withReplacement, fraction, seed)
         return self._pipe(sampler.func, True, "sample")
 
+    def sampleByKey(self, withReplacement, fractions, seed=None):
+        """sample with a fraction per key: {key: fraction} (stratified sampling).
+
+        >>> ctx.parallelize([("a", i) for i in range(9)]).sampleByKey(False, {"a": 0.0}).collect()
+        []
+        """
+        for f in fractions.values():
+            if f < 0:
+                raise AssertionError(f"Negative fraction value: {f}")     # PySpark's assert
+        return self._pipe(Sampler(withReplacement, fractions, seed).func, True, "sampleByKey")
+
+    def randomSplit(self, weights, seed=None):
+        """Datasets holding about weights[i] / sum(weights) of the records each: every
+        record in exactly one (one uniform draw per record, split by ranges).
+
+        >>> sorted(x for part in ctx.parallelize(range(10)).randomSplit([1, 2], 7) for x in part.collect())
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        """
+        if not all(w >= 0 for w in weights):
+            raise ValueError("Weights must be nonnegative")
+        if not sum(weights) > 0:
+            raise ValueError("Sum of weights must be positive")
+        bounds = list(itertools.accumulate((w / float(sum(weights)) for w in weights), initial=0.0))
+        seed = random.randint(0, 2 ** 32 - 1) if seed is None else seed
+        return [self._pipe(Sampler(False, ub, seed, lb).func, True, "randomSplit")
+                for lb, ub in zip(bounds, bounds[1:])]
+
     def zipWithIndex(self):
         """Pair each record with its position. Like PySpark, this runs a job now to
         count the records of every partition but the last.
@@ -196,12 +238,40 @@ class RDD(WideOperations, Actions):
         """
         return self.ctx.union([self, other])
 
+    def zip(self, other):
+        """Pairs of the i-th records of both, partition by partition: they must have the
+        same number of partitions and of records in each partition (as in Spark).
+
+        >>> ctx.parallelize(range(3), 2).zip(ctx.parallelize("abc", 2)).collect()
+        [(0, 'a'), (1, 'b'), (2, 'c')]
+        """
+        if self.getNumPartitions() != other.getNumPartitions():
+            raise ValueError("Can only zip with RDD which has the same number of partitions")
+        reads = [[(0, i), (1, i)] for i in range(self.getNumPartitions())]
+        return self._new(plan.Narrow, "ZippedPartitionsRDD2", [self._node, other._node], reads,
+                         plan.zip_strict, op="zip")
+
+    def pipe(self, command, env=None, checkCode=False):
+        """Hadoop Streaming: each partition's records, ``str(record)`` a line, through
+        the external `command` (with `env` as its whole environment, as PySpark); its
+        output lines are the new records. checkCode: a non-zero exit fails the task.
+
+        >>> ctx.parallelize(["b", "a"], 1).pipe("sort").collect()
+        ['a', 'b']
+        """
+        argv = shlex.split(command)
+        return self.mapPartitions(functools.partial(_pipe_through, argv, env or {},
+                                                    checkCode and command))
+
     def cartesian(self, other):
         """
         >>> sorted(ctx.parallelize([1, 2]).cartesian(ctx.parallelize("ab")).collect())
         [(1, 'a'), (1, 'b'), (2, 'a'), (2, 'b')]
         """
-        return self._new(plan.Cartesian, self._node, other._node)
+        reads = [[(0, i), (1, j)] for i in range(self.getNumPartitions())
+                 for j in range(other.getNumPartitions())]
+        return self._new(plan.Narrow, "CartesianRDD", [self._node, other._node], reads,
+                         plan.product, op="cartesian")
 
     def coalesce(self, numPartitions, shuffle=False):
         """Fewer partitions, without a shuffle: partition i takes a contiguous run of
@@ -218,12 +288,10 @@ class RDD(WideOperations, Actions):
             return (self._pipe(deal, False, "repartition")
                     .partitionBy(numPartitions).values())
         n = self.getNumPartitions()
-        if numPartitions >= n:
-            groups = [[p] for p in range(n)]
-        else:
-            groups = [list(range(i * n // numPartitions, (i + 1) * n // numPartitions))
-                      for i in range(numPartitions)]
-        return self._new(plan.Coalesced, self._node, groups)
+        runs = [range(i * n // numPartitions, (i + 1) * n // numPartitions)
+                for i in range(numPartitions)] if numPartitions < n else [[p] for p in range(n)]
+        return self._new(plan.Narrow, "CoalescedRDD", [self._node], [[(0, p) for p in run] for run in runs],
+                         plan.chained, op="coalesce")
 
     def repartition(self, numPartitions):
         return self.coalesce(numPartitions, shuffle=True)
@@ -246,3 +314,43 @@ class RDD(WideOperations, Actions):
         self._node.storage = None
         self.ctx._executor.unpersist(self.id())
         return self
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self):
+        """After the next job that computes it, write this dataset under the Context's
+        checkpoint directory and cut its lineage: later jobs, and a lost partition, read
+        the files (the RDD paper's lineage truncation). Persist it too, or the writing
+        job computes it again."""
+        if self.ctx.getCheckpointDir() is None:
+            raise MinimrError("Checkpoint directory has not been set in the SparkContext")
+        self._node.checkpoint = self._node.checkpoint or "reliable"
+
+    def localCheckpoint(self):
+        """Cut the lineage after the next job, keeping the partitions where the cache
+        keeps them (persisted with disk, as Spark does): fast, but a lost block can no
+        longer be computed, so reading it fails."""
+        old = self._node.storage or plan.StorageLevel.MEMORY_AND_DISK_DESER
+        self._node.storage = plan.StorageLevel(True, *list(vars(old).values())[1:])
+        self._node.checkpoint = "local"
+
+    def isCheckpointed(self):
+        return self._node.checkpointed is not None
+
+    def isLocallyCheckpointed(self):
+        return self._node.checkpoint == "local"
+
+    def getCheckpointFile(self):
+        c = self._node.checkpoint
+        return c if c is not None and c.startswith("file:") else None
+
+
+def _pipe_through(argv, env, failed_command, records):
+    """One partition through an external process. subprocess.run writes its input and
+    reads its output at once (no deadlock when both pipes fill); so a partition's input
+    and output are held in memory, as a task holds a partition anyway."""
+    data = "".join(str(x).rstrip("\n") + "\n" for x in records).encode("utf-8")
+    proc = subprocess.run(argv, env=env, input=data, stdout=subprocess.PIPE)
+    if proc.returncode and failed_command:
+        raise RuntimeError(f"Pipe function `{failed_command}` exited with error code {proc.returncode}.")
+    lines = proc.stdout.removesuffix(b"\n").split(b"\n") if proc.stdout else []
+    return (line.decode("utf-8") for line in lines)

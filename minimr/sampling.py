@@ -3,8 +3,10 @@
 Each partition draws from ``Random(seed ^ split)`` after ten warm-up draws (seeds of
 neighbouring partitions are close); without replacement a record is kept when a uniform
 draw is below the fraction (Bernoulli), with replacement it is repeated Poisson(fraction)
-times. ``fraction_for_sample_size`` is Spark's oversampling rule for takeSample.
-Used by RDD.sample (rdd.py) and RDD.takeSample (actions.py).
+times. randomSplit keeps a record when the draw falls in [lower, fraction): its splits
+share one stream, so each record lands in exactly one. sampleByKey takes a fraction per
+key. ``fraction_for_sample_size`` is Spark's oversampling rule for takeSample.
+Used by RDD.sample, sampleByKey, randomSplit (rdd.py) and RDD.takeSample (actions.py).
 """
 
 import math
@@ -16,17 +18,19 @@ class Sampler:
     """Per-partition random sampling, with PySpark's random stream: Random(seed ^ split),
     ten warm-up draws, then one uniform draw (or a Poisson count) per record."""
 
-    def __init__(self, with_replacement, fraction, seed=None):
+    def __init__(self, with_replacement, fraction, seed=None, lower=0.0):
         self.seed = seed if seed is not None else random.randint(0, sys.maxsize)
-        self.with_replacement, self.fraction = with_replacement, fraction
+        self.with_replacement, self.fraction, self.lower = with_replacement, fraction, lower
 
     def func(self, split, it):
         rng = random.Random(self.seed ^ split)
         for _ in range(10):          # the first draws of close seeds are alike
             rng.randint(0, 1)
+        f = self.fraction            # a number, or {key: fraction} (sampleByKey)
+        fraction = (lambda kv: f[kv[0]]) if isinstance(f, dict) else (lambda _: f)
         if not self.with_replacement:
-            return (x for x in it if rng.random() < self.fraction)
-        return (x for x in it for _ in range(poisson(rng, self.fraction)))
+            return (x for x in it if self.lower <= rng.random() < fraction(x))
+        return (x for x in it for _ in range(poisson(rng, fraction(x))))
 
 
 def poisson(rng, mean):

@@ -6,7 +6,9 @@ in one function), and the retry rule, in one place for every executor.
          outputs exist: if the executor already has them from an earlier job the stage is
          *skipped* (Spark reuses shuffle files the same way); otherwise run the map stage,
          after first making sure of *its* parent shuffles (recursion = topological order);
-      2. run the result stage's tasks; return their values in partition order.
+      2. run the result stage's tasks; return their values in partition order;
+      3. ctx._after_job: write the checkpoints this lineage asked for (Spark does it
+         after the job too, with jobs of their own).
 
     run_stage(tasks)   executor.run_tasks(tasks) -> one outcome per task attempt
       TaskResult        done; merge its accumulator updates (successful attempts only)
@@ -47,13 +49,15 @@ def run_job(ctx, node, func, partitions=None):
     partitions = list(range(node.num_partitions)) if partitions is None else list(partitions)
     if not partitions:
         return []                       # nothing to compute: no job (Spark skips it too)
-    job = {"job": len(ctx._jobs), "stages": [], "started": time.time()}
+    job = {"job": len(ctx._jobs), "group": ctx.getLocalProperty("spark.jobGroup.id"),
+           "description": ctx.getLocalProperty("spark.job.description"), "stages": [],
+           "started": time.time()}
     ctx._jobs.append(job)
     ctx.events.emit("JobStart", job=job["job"], rdd=node.label())
     try:
         for sh in plan.parent_shuffles(node):
             _ensure_shuffle(ctx, job, sh)
-        stage_id = ctx._new_stage_id()
+        stage_id = next(ctx._stage_ids)
         tasks = [Task(stage_id, p, 0, node, func=func, num_attempts=ctx.maxFailures)
                  for p in partitions]
         results = _run_stage(ctx, job, tasks, "result")
@@ -62,6 +66,7 @@ def run_job(ctx, node, func, partitions=None):
         raise
     job["seconds"] = time.time() - job["started"]
     ctx.events.emit("JobEnd", job=job["job"], result="succeeded", seconds=job["seconds"])
+    ctx._after_job(node)                # checkpoints the job's datasets asked for
     return [r.value for r in results]
 
 
@@ -70,12 +75,12 @@ def _ensure_shuffle(ctx, job, sh):
     missing = ctx._executor.missing_outputs(sh)
     name = f"map for shuffle {sh.shuffle_id}"
     if not missing:            # an earlier job made them: the stage is skipped (Spark too)
-        ctx.events.emit("StageCompleted", job=job["job"], stage=ctx._new_stage_id(),
+        ctx.events.emit("StageCompleted", job=job["job"], stage=next(ctx._stage_ids),
                         name=name, status="skipped", **_shape(sh.parent, sh))
         return
     for parent in plan.parent_shuffles(sh.parent):
         _ensure_shuffle(ctx, job, parent)
-    stage_id = ctx._new_stage_id()
+    stage_id = next(ctx._stage_ids)
     tasks = [Task(stage_id, p, 0, sh.parent, shuffle=sh, num_attempts=ctx.maxFailures)
              for p in missing]
     _run_stage(ctx, job, tasks, name)
@@ -85,7 +90,7 @@ def _shape(node, shuffle):
     """A stage for its events: the shuffle it writes, those it reads, its datasets."""
     nodes = plan.narrow_ancestors(node)
     return {"writes": shuffle and shuffle.shuffle_id, "rdds": [n.label() for n in nodes],
-            "reads": [n.shuffle_id for n in nodes if isinstance(n, plan.Shuffled)],
+            "reads": [n.shuffle_id for n in nodes if plan.reads_shuffle(n)],
             "cached": [n.id for n in nodes if n.storage is not None]}
 
 
@@ -143,8 +148,9 @@ def _run_tasks(ctx, job, stage, tasks):
 
 
 def _deterministic(failure):
-    """minimr's own refusals inside a task (an unpicklable result, invalid UTF-8 input)
-    would fail the same way again; a lost worker or a user's exception might not."""
+    """minimr's own refusals inside a task (an unpicklable result, a lost block of a
+    local checkpoint) would fail the same way again; a lost worker or a user's exception
+    might not."""
     return isinstance(failure.exception, MinimrError) and not failure.worker_lost
 
 

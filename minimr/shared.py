@@ -2,7 +2,8 @@
 
 What they do *inside* a task is the interesting part:
 
-    Broadcast    the driver keeps the value pickled (a snapshot taken at broadcast());
+    Broadcast    the driver keeps the value pickled (a snapshot taken at broadcast(), by
+                 value: see pickling.dumps_by_value);
                  pickling a Broadcast into a task writes only its id, and the executor
                  sends the bytes to each worker once; in a task ``.value`` asks the env
     Accumulator  in a task, ``add`` goes to that attempt's own zero copy, sent back with
@@ -12,6 +13,7 @@ Made by Context.broadcast / Context.accumulator; read by task.py and the executo
 """
 
 from . import pickling
+from .errors import MinimrError
 from .task import current_env, task_accumulators
 
 
@@ -37,20 +39,26 @@ class Broadcast:
                 raise RuntimeError(f"broadcast {self.id}: the value is only available in "
                                    "the driver or inside a task")
             return env.broadcast_value(self.id)
-        if self._registry.get(self.id) is None:
-            raise ValueError(f"broadcast {self.id} was used after it was destroyed")
+        self._check()
         if not hasattr(self, "_value"):
             self._value = pickling.loads(self._registry[self.id])
         return self._value
 
     def unpersist(self, blocking=False):
-        pass      # values are dropped from workers when destroyed or the Context stops
+        pass      # workers keep the value until the Context stops
 
     def destroy(self, blocking=False):
         if self._registry is not None:
             self._registry.pop(self.id, None)
 
+    def _check(self):
+        """In the driver, a destroyed broadcast is refused (Spark's assertValid), in
+        ``.value`` and when a task that uses it is pickled: before the job starts."""
+        if self._registry is not None and self.id not in self._registry:
+            raise MinimrError(f"Attempted to use Broadcast({self.id}) after it was destroyed")
+
     def __reduce__(self):
+        self._check()
         pickling.note_broadcast(self.id)
         return (Broadcast, (self.id,))
 

@@ -22,6 +22,7 @@ Used by wide.py (partitioners, Aggregator, combine), MemoryEnv in executors/memo
 """
 
 import bisect
+import copy
 import zlib
 from dataclasses import dataclass
 from typing import Callable
@@ -110,12 +111,18 @@ def combine(pairs, create, merge):
     """The one combine loop (Hadoop's combiner, Spark's combineValuesByKey): fold the
     values of equal keys, by ``==``, into one (key, combiner) each, in first-seen order.
 
+    A combiner that *is* the value it came from (``create`` is the identity, or ``merge``
+    returned its second argument) is copied first: the value may be a record of a live
+    cache (serial, memory), and ``merge`` may change its first argument in place, as
+    PySpark allows. So combining never changes a record it read.
+
     >>> list(combine([("a", 1), ("b", 1), ("a", 1)], lambda v: v, lambda c, v: c + v))
     [('a', 2), ('b', 1)]
     """
     combined = {}
     for k, v in pairs:
-        combined[k] = merge(combined[k], v) if k in combined else create(v)
+        c = merge(combined[k], v) if k in combined else create(v)
+        combined[k] = copy.copy(c) if c is v else c
     return combined.items()
 
 

@@ -339,6 +339,22 @@ def records_in(data):
         pos += 4 + n
 
 
+def write_pickles(path, records, batch_size):
+    """A pickle file (a cached partition, a part of saveAsPickleFile or of a checkpoint):
+    one segment of records that are lists of `batch_size` records, and its index."""
+    out, records = SegmentWriter(path), iter(records)
+    while batch := list(itertools.islice(records, batch_size)):
+        out.write(pickling.dumps(batch))
+    return out.close(1)[0].length       # its bytes
+
+
+def read_pickles(path):
+    """The records of a pickle file: its segment read whole and checked, then unpickled."""
+    [segment] = read_index(path)
+    data = b"".join(checked_chunks(segment))
+    return [x for blob in records_in(data) for x in pickling.loads(blob)]
+
+
 def read_run(segment):
     """A sorted run: (sort key, pickled record) for each record of a segment."""
     return ((sort_key(pickling.loads(blob)[0]), blob) for blob in read_records(segment))

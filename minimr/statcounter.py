@@ -1,8 +1,18 @@
-"""StatCounter: count, mean, variance, min and max of numbers in one pass, mergeable
-across partitions (Chan et al.'s parallel variance), as PySpark's rdd.stats() returns.
-Made by RDD.stats (actions.py), one per partition, then merged in the driver."""
+"""What the numeric actions (actions.py) compute per partition and merge in the driver.
+
+    StatCounter     count, mean, variance, min and max of numbers in one pass, mergeable
+                    (Chan et al.'s parallel variance), as PySpark's rdd.stats() returns
+    sketch / estimate_distinct   a HyperLogLog: about how many distinct values, in one
+                    pass and little memory (countApproxDistinct)
+    BoundedFloat    the type of sumApprox / meanApprox (minimr's are exact)
+"""
 
 import math
+from hashlib import blake2b
+
+from .shuffle import stable_hash
+
+_M64 = (1 << 64) - 1
 
 
 class StatCounter:
@@ -69,11 +79,49 @@ class StatCounter:
         return self.minValue
 
     def asDict(self, sample=False):
+        """As PySpark's, flag included: the *sample* stdev and variance by default, the
+        population ones with ``sample=True`` (its docstring's example: stdev 1.291 for
+        [1, 2, 3, 4])."""
         return {"count": self.count(), "mean": self.mean(), "sum": self.sum(),
                 "min": self.min(), "max": self.max(),
-                "stdev": self.sampleStdev() if sample else self.stdev(),
-                "variance": self.sampleVariance() if sample else self.variance()}
+                "stdev": self.stdev() if sample else self.sampleStdev(),
+                "variance": self.variance() if sample else self.sampleVariance()}
 
     def __repr__(self):
         return (f"(count: {self.n}, mean: {self.mean()}, stdev: {self.stdev()}, "
                 f"max: {self.maxValue}, min: {self.minValue})")
+
+
+class BoundedFloat(float):
+    """An approximate result with its confidence and bounds (PySpark's type). minimr
+    runs the whole job, so its results are exact: confidence 1.0, low == high."""
+
+    def __new__(cls, mean, confidence, low, high):
+        obj = float.__new__(cls, mean)
+        obj.confidence, obj.low, obj.high = confidence, low, high
+        return obj
+
+
+def sketch(p, values):
+    """A HyperLogLog over 2**p registers, kept sparse: {register: rank}. A value's
+    64-bit hash picks a register (top p bits); its rank is 1 + the leading zeros of
+    the rest. Many distinct values make some rank high; the ranks estimate how many."""
+    registers = {}
+    for x in values:        # stable_hash(7) is 7: blake2b spreads the bits over 64
+        key = (stable_hash(x) & _M64).to_bytes(8, "little")
+        h = int.from_bytes(blake2b(key, digest_size=8).digest(), "little")
+        j, rank = h >> (64 - p), 65 - p - (h & ((1 << (64 - p)) - 1)).bit_length()
+        if rank > registers.get(j, 0):
+            registers[j] = rank
+    return registers
+
+
+def merge_sketches(a, b):
+    return {j: max(a.get(j, 0), b.get(j, 0)) for j in a.keys() | b.keys()}
+
+
+def estimate_distinct(p, registers):
+    """Flajolet et al.'s estimate, with linear counting while registers are empty."""
+    m, zeros = 1 << p, (1 << p) - len(registers)
+    e = 0.7213 / (1 + 1.079 / m) * m * m / (zeros + sum(2.0 ** -r for r in registers.values()))
+    return round(m * math.log(m / zeros)) if e <= 2.5 * m and zeros else round(e)

@@ -5,11 +5,15 @@
     partitionBy        a shuffle with no aggregator
     combineByKey       a shuffle with a map-side combine; reduceByKey, foldByKey and
                        aggregateByKey are one line over it
-    groupByKey         a shuffle gathering values in lists (no map-side combine)
-    cogroup            groupByKey over a union of tagged values; join, the outer joins,
-                       subtractByKey, subtract and intersection are one line over it
+    groupByKey         a shuffle gathering values in lists (no map-side combine);
+                       groupBy is one line over it
+    cogroup            groupByKey over a union of tagged values; groupWith, join, the
+                       outer joins, subtractByKey, subtract and intersection are one
+                       line over it
     distinct           reduceByKey keeping one value
     sortByKey, sortBy  a shuffle with a range partitioner, then a sort per partition
+    repartitionAndSortWithinPartitions   partitionBy, then a sort per partition
+                       (Hadoop's secondary sort)
 
 If the data is already placed by an equal partitioner, combineByKey and groupByKey
 combine in place, without a shuffle (what makes partitionBy(...).cache() pay off).
@@ -17,6 +21,8 @@ RDD (rdd.py) inherits these methods; they build on its narrow ones.
 """
 
 import copy
+import functools
+from types import GenericAlias
 
 from . import plan
 
@@ -28,10 +34,11 @@ class WideOperations:
     """Mixed into RDD (rdd.py)."""
 
     def _reduce_partitions(self, numPartitions):
-        """An explicit count must be positive; None means the input's partition count
-        (PySpark's default without spark.default.parallelism), at least 1."""
+        """An explicit count must be positive; None means spark.default.parallelism if
+        it is set, else the input's partition count (at least 1): PySpark's
+        _defaultReducePartitions."""
         if numPartitions is None:
-            return max(self.getNumPartitions(), 1)
+            return self.ctx._parallelism or max(self.getNumPartitions(), 1)
         return positive(numPartitions, "numPartitions")
 
     def _shuffle(self, partitioner, aggregator=None, map_side_combine=False, op="partitionBy"):
@@ -57,7 +64,7 @@ class WideOperations:
         return self._shuffle(partitioner)
 
     def combineByKey(self, createCombiner, mergeValue, mergeCombiners, numPartitions=None,
-                     partitionFunc=stable_hash, _op="combineByKey"):
+                     partitionFunc=stable_hash, _op="combineByKey", _map_side=True):
         """The general per-key aggregation; reduceByKey, foldByKey and aggregateByKey are
         one line over it. Values are combined map-side before the shuffle (Hadoop's
         combiner), then the combiners of each key are merged reduce-side.
@@ -72,7 +79,7 @@ class WideOperations:
             # already placed by key: every key's records are in one partition, no shuffle
             return self._pipe(lambda _, it: iter(combine(it, createCombiner, mergeValue)), True, _op)
         agg = Aggregator(createCombiner, mergeValue, mergeCombiners)
-        return self._shuffle(partitioner, agg, map_side_combine=True, op=_op)
+        return self._shuffle(partitioner, agg, map_side_combine=_map_side, op=_op)
 
     def reduceByKey(self, func, numPartitions=None, partitionFunc=stable_hash):
         """
@@ -100,13 +107,15 @@ class WideOperations:
         >>> sorted((k, list(v)) for k, v in ctx.parallelize([("a", 1), ("a", 2)]).groupByKey().collect())
         [('a', [1, 2])]
         """
-        n = self._reduce_partitions(numPartitions)
-        if self.partitioner == HashPartitioner(n, partitionFunc):    # placed: no shuffle
-            grouped = self.combineByKey(_new_list, _append, _extend, n, partitionFunc, _op="groupByKey")
-        else:
-            grouped = self._shuffle(HashPartitioner(n, partitionFunc),
-                                    Aggregator(_new_list, _append, _extend), op="groupByKey")
-        return grouped.mapValues(ResultIterable)
+        return self.combineByKey(_new_list, _append, _extend, numPartitions, partitionFunc,
+                                 _op="groupByKey", _map_side=False).mapValues(ResultIterable)
+
+    def groupBy(self, f, numPartitions=None, partitionFunc=stable_hash):
+        """
+        >>> sorted((k, sorted(v)) for k, v in ctx.parallelize([1, 2, 3]).groupBy(lambda x: x % 2).collect())
+        [(0, [2]), (1, [1, 3])]
+        """
+        return self.map(lambda x: (f(x), x)).groupByKey(numPartitions, partitionFunc)
 
     def cogroup(self, other, numPartitions=None):
         """For each key, the values from each side.
@@ -115,15 +124,11 @@ class WideOperations:
         >>> sorted((k, (list(a), list(b))) for k, (a, b) in x.cogroup(y).collect())
         [('a', ([1], [2])), ('b', ([4], []))]
         """
-        tagged = (self.mapValues(lambda v: (0, v))
-                  .union(other.mapValues(lambda v: (1, v))))
+        return _cogroup((self, other), numPartitions)
 
-        def split_sides(values):
-            sides = ([], [])
-            for tag, v in values:
-                sides[tag].append(v)
-            return ResultIterable(sides[0]), ResultIterable(sides[1])
-        return tagged.groupByKey(numPartitions).mapValues(split_sides)
+    def groupWith(self, other, *others):
+        """cogroup of two or more datasets."""
+        return _cogroup((self, other) + others, None)
 
     def _join(self, other, numPartitions, keep_left, keep_right):
         def pairs(sides):
@@ -212,6 +217,29 @@ class WideOperations:
         """
         return self.keyBy(keyfunc).sortByKey(ascending, numPartitions).values()
 
+    def repartitionAndSortWithinPartitions(self, numPartitions=None, partitionFunc=stable_hash,
+                                           ascending=True, keyfunc=lambda x: x):
+        """Hadoop's secondary sort: place records by partitionFunc(key), then sort each
+        partition by keyfunc(key). With a composite key (k, v) placed by k alone, each
+        key's values come out sorted, without holding a key's values in memory.
+
+        >>> ctx.parallelize([(("a", 3), 0), (("b", 1), 0), (("a", 1), 0)]).repartitionAndSortWithinPartitions(
+        ...     2, lambda kv: ord(kv[0])).keys().glom().collect()
+        [[('b', 1)], [('a', 1), ('a', 3)]]
+        """
+        return self.partitionBy(numPartitions, partitionFunc).mapPartitions(
+            lambda it: iter(sorted(it, key=lambda kv: keyfunc(kv[0]), reverse=not ascending)), True)
+
+
+def _cogroup(rdds, numPartitions):
+    """For each key, a ResultIterable of its values in each of `rdds`: groupByKey over the
+    union of their values tagged with their dataset's index (PySpark's python_cogroup,
+    pairwise unions included: they decide the default partition count)."""
+    tagged = functools.reduce(lambda a, b: a.union(b), [
+        r.mapValues(lambda v, i=i: (i, v)) for i, r in enumerate(rdds)])
+    return tagged.groupByKey(numPartitions).mapValues(lambda values, n=len(rdds): tuple(
+        ResultIterable([v for i, v in values if i == k]) for k in range(n)))
+
 
 
 def _new_list(v):
@@ -230,6 +258,7 @@ def _extend(c, d):
 
 class ResultIterable:
     """The values of one key after groupByKey/cogroup: iterable, with a length."""
+    __class_getitem__ = classmethod(GenericAlias)     # ResultIterable[str], as PySpark's
 
     def __init__(self, data):
         self.data = data

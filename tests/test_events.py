@@ -105,6 +105,20 @@ def test_events_off_records_nothing():
             ctx.counters()
 
 
+def test_counters_name_a_job_by_its_number_after_old_events_are_dropped(monkeypatch):
+    monkeypatch.setattr(minimr_events, "KEEP", 40)     # a small memory: old jobs fall out
+    with minimr.Context(executor="serial") as ctx:
+        counts = []
+        for n in range(1, 8):
+            ctx.parallelize(range(n), 2).count()
+            counts.append(ctx.counters()["MAP_INPUT_RECORDS"])
+        assert counts == list(range(1, 8))
+        assert ctx.counters(job=6) == ctx.counters(job=-1) == ctx.counters()
+        assert ctx.counters(job=5)["MAP_INPUT_RECORDS"] == 6
+        with pytest.raises(IndexError, match="no events of job 0 "):
+            ctx.counters(job=0)
+
+
 def test_a_lost_worker_and_a_fetch_failure_are_events(tmp_path):
     import signal
     import time

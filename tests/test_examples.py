@@ -326,10 +326,32 @@ def test_missing_file_gives_one_line_and_status_2(tmp_path, name, args):
 
 
 @pytest.mark.timeout(60)
-def test_wordcount_invalid_utf8_names_the_file(tmp_path):
+@pytest.mark.parametrize("executor", ["serial", "disk"])
+def test_wordcount_reads_invalid_utf8_as_pyspark_does_and_says_so(tmp_path, executor):
     path = tmp_path / "latin1.txt"
-    path.write_bytes(b"fine line\ncaf\xe9\n")
-    proc = run_example("wordcount", "--input", path)
+    path.write_bytes(b"fine line\ncaf\xe9 fine\n")
+    proc = run_example("wordcount", "--input", path, "--executor", executor)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == ("wordcount: note: 1 input line(s) held invalid UTF-8, "
+                                   "read with U+FFFD in its place")
+    assert "4 words, 3 distinct" in proc.stdout and "caf\ufffd" in proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_knn_invalid_utf8_in_a_number_is_still_bad_input(tmp_path):
+    good = write(tmp_path / "train.txt", "0 1 2\n1 2 3\n0 0 0\n")
+    query = tmp_path / "query.txt"
+    query.write_bytes(b"0 1 2\n1 2 \xe93\n")
+    proc = run_example("knn", "--train", good, "--query", query)
     assert proc.returncode == 2
-    assert proc.stderr.strip().startswith(f"wordcount: bad input: {path}: invalid UTF-8")
-    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.strip() == (f"knn: bad input: {query}, line 2: not a number in "
+                                   "'1 2 \ufffd3'")
+
+
+@pytest.mark.timeout(60)
+def test_master_url_needs_the_spark_executor():
+    # --master is Spark's (a cluster: docs/cluster.md); minimr's executors refuse it
+    proc = run_example("pi", "--executor", "memory", "--master", "spark://127.0.0.1:7077")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip() == ("--master spark://127.0.0.1:7077: a Spark master URL "
+                                   "needs --executor spark")

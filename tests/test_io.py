@@ -56,3 +56,34 @@ def test_every_cut_of_random_text_reads_each_line_once(tmp_path):
         a = list(io.read_split(io.FileSplit(str(f), 0, cut)))
         b = list(io.read_split(io.FileSplit(str(f), cut, len(data) - cut)))
         assert a + b == want, cut
+
+
+def test_hadoops_glob_and_comma_rules_say_which_rule_applied_and_how_to_escape(tmp_path):
+    import minimr
+    (tmp_path / "data[1].txt").write_text("one\ntwo\n")
+    (tmp_path / "a,b.txt").write_text("comma\n")
+    (tmp_path / "x1.txt").write_text("x1\n")
+    ctx = minimr.Context()
+    with pytest.raises(minimr.MinimrError, match=r"matches 0 files .*a file of that very name "
+                                                  r"exists: escape .*data\\\[1\\\]\.txt"):
+        ctx.textFile(str(tmp_path / "data[1].txt"))
+    assert ctx.textFile(str(tmp_path / "data\\[1\\].txt")).collect() == ["one", "two"]
+    with pytest.raises(minimr.MinimrError, match=r"a comma separates input paths .*a\{\\,\}b\.txt"):
+        ctx.textFile(str(tmp_path / "a,b.txt"))
+    assert ctx.textFile(str(tmp_path / "a{\\,}b.txt")).collect() == ["comma"]
+    assert ctx.textFile(str(tmp_path / "x[0-9].txt")).collect() == ["x1"]       # a real class
+    assert sorted(ctx.textFile(f"{tmp_path}/x1.txt,{tmp_path}/a{{\\,}}b.txt").collect()) == \
+        ["comma", "x1"]
+    with pytest.raises(minimr.MinimrError, match="input path does not exist: .*nope.txt"):
+        ctx.textFile(str(tmp_path / "nope.txt"))
+
+
+@pytest.mark.spark
+def test_escaped_paths_read_what_pyspark_reads(tmp_path, sc):
+    (tmp_path / "data[1].txt").write_text("one\ntwo\n")
+    (tmp_path / "a,b.txt").write_text("comma\n")
+    import minimr
+    ctx = minimr.Context()
+    for path in (f"{tmp_path}/data\\[1\\].txt", f"{tmp_path}/a{{\\,}}b.txt",
+                 f"{tmp_path}/data\\[1\\].txt,{tmp_path}/a{{\\,}}b.txt", f"{tmp_path}/a?b.txt"):
+        assert ctx.textFile(path).collect() == sc.textFile(path).collect(), path

@@ -4,6 +4,7 @@ files, the breakdown adds up to each iteration's wall time, and all weights agre
 
 import json
 import os
+import statistics
 
 import numpy as np
 import pytest
@@ -20,7 +21,9 @@ def test_tiny_study_writes_results(tmp_path, sc):
                                  "--runs", runs, "--out", str(out)])
     assert status == 0
     assert sorted(os.listdir(out)) == ["iteration_gap.json", "iteration_gap.md",
-                                       "iteration_gap.png"]
+                                       "iteration_gap.png", "iteration_gap_report.html"]
+    report = (out / "iteration_gap_report.html").read_text()
+    assert "disk (Hadoop" in report and "memory (Spark" in report
     result = json.loads((out / "iteration_gap.json").read_text())
     assert result["weights_agree"] is True
     assert list(result["runs"]) == runs.split(",")
@@ -60,3 +63,65 @@ def test_bad_arguments_are_refused(capsys):
     with pytest.raises(SystemExit) as exc:
         iteration_gap.main(["--runs", "disk,hadoop"])
     assert exc.value.code == 2 and "unknown runs" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- k-means and PageRank
+
+@pytest.mark.timeout(240)
+def test_tiny_kmeans_and_pagerank_studies_and_the_three_side_by_side(tmp_path, sc):
+    """--workload kmeans and pagerank: the same files and breakdown as lr's; every run's
+    answer agrees (PySpark's too); PageRank's partitioned runs write far fewer shuffle
+    bytes per later iteration; then the three workloads beside the paper's numbers."""
+    from comparisons import workloads
+    out = tmp_path / "results"
+    assert iteration_gap.main(["--workload", "kmeans", "--points", "2000", "--dim", "3",
+                               "--k", "4", "--iterations", "2", "--runs", "disk,memory",
+                               "--out", str(out)]) == 0
+    assert iteration_gap.main(["--workload", "pagerank", "--edges", "3000", "--iterations", "3",
+                               "--runs", "disk,memory,memory-partitioned,pyspark-partitioned",
+                               "--out", str(out)]) == 0
+    assert iteration_gap.main(["--points", "1000", "--dim", "3", "--iterations", "2",
+                               "--runs", "disk,disk+cache,memory", "--out", str(out)]) == 0
+    for workload in ("kmeans", "pagerank"):
+        result = json.loads((out / f"iteration_gap_{workload}.json").read_text())
+        assert result["answers_agree"] is True
+        assert (out / f"iteration_gap_{workload}.png").exists()
+        for row in result["summary"]:
+            run = result["runs"][row["name"]]
+            assert run["available"], run
+            assert sum(row["breakdown_first"].values()) == pytest.approx(
+                run["seconds"][0], rel=1e-6, abs=1e-6)
+            assert "answer" not in run                     # compared, then dropped
+    pr = json.loads((out / "iteration_gap_pagerank.json").read_text())
+    runs = pr["runs"]
+    assert runs["disk"]["kept"] is False and runs["memory-partitioned"]["kept"] is True
+    later = lambda name: statistics.median(runs[name]["shuffle_written"][1:])  # noqa: E731
+    assert later("memory-partitioned") <= 0.5 * later("memory")
+    assert later("pyspark-partitioned") > 0
+    ratio = {r["ratio"]: r["value"] for r in pr["ratios"]}
+    assert ratio["shuffle bytes written per later iteration, memory-partitioned / memory"] == \
+        pytest.approx(later("memory-partitioned") / later("memory"))
+    text = (out / "iteration_gap_pagerank.md").read_text()
+    assert "| memory-partitioned | Spark + controlled partitioning |" in text
+    assert "shuffle MB written / later iteration" in text
+
+    rows = workloads.side_by_side(str(out))
+    assert {r["workload"] for r in rows} == {"lr", "kmeans", "pagerank"}
+    spark = {r["workload"]: r for r in rows if r["run"] == "memory"}
+    assert spark["kmeans"]["paper_later"] == 33 and spark["pagerank"]["paper_later"] == 72
+    partitioned = next(r for r in rows if r["run"] == "memory-partitioned")
+    assert partitioned["paper_vs_spark"] == pytest.approx(23 / 72)
+    page = workloads.side_by_side_markdown(rows)
+    assert "| PageRank | memory-partitioned | Spark + controlled partitioning |" in page
+    assert "python -m comparisons.iteration_gap --workload pagerank" in page
+    assert workloads.main([str(out)]) == 0                  # python -m comparisons.workloads DIR
+    assert (out / "iteration_gap_workloads.md").read_text().endswith(page)
+    assert (out / "iteration_gap_workloads.png").stat().st_size > 10_000
+
+
+def test_runs_are_checked_against_the_workload(capsys):
+    with pytest.raises(SystemExit) as exc:
+        iteration_gap.main(["--workload", "pagerank", "--runs", "memory,disk+partitioned"])
+    assert exc.value.code == 2 and "unknown runs ['disk+partitioned']" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        iteration_gap.main(["--workload", "all", "--runs", "disk"])

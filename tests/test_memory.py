@@ -132,6 +132,28 @@ def test_a_cached_partition_runs_on_the_worker_that_holds_it(make_ctx):
 
 
 @pytest.mark.timeout(60)
+def test_a_join_of_cached_co_partitioned_datasets_runs_where_they_are(make_ctx, tmp_path):
+    """A join of two datasets on one partitioner is a union of partition p of each (no
+    shuffle); its task goes to the worker holding the cached side, which is then never
+    computed again (PageRank with controlled partitioning relies on this)."""
+    ctx = make_ctx(workers=3)
+    log = tmp_path / "calls"
+    links = (ctx.parallelize([(k, k) for k in range(60)], 3).partitionBy(6)
+                .mapValues(logged(log, lambda v: v * 10)).cache())
+    links.count()
+    holder = {p: w["pid"] for w in ctx.status()["workers"] for (_, p) in blocks_of(w)}
+    ranks = links.mapValues(lambda _: 1.0)
+    for _ in range(3):
+        joined = links.join(ranks, 6)
+        assert "+-" not in joined.toDebugString().decode().split("partitionBy")[0]
+        ran_on = dict(joined.mapPartitionsWithIndex(lambda i, it: [(i, os.getpid())]).collect())
+        assert ran_on == holder
+        ranks = joined.mapValues(lambda pair: pair[1] + 1).reduceByKey(add, 6)
+    assert sorted(ranks.collect()) == [(k, 4.0) for k in range(60)]
+    assert len(lines(log)) == 60                   # each cached record computed once
+
+
+@pytest.mark.timeout(60)
 def test_after_the_locality_wait_an_idle_worker_takes_a_waiting_task(make_ctx):
     ctx = make_ctx(workers=2, locality_wait=0.1)
     slow_first = lambda i, it: (time.sleep(1.0) if i == 1 else None, list(it))[1]  # noqa: E731
@@ -329,6 +351,52 @@ def test_unpicklable_function_or_result_is_a_clear_error(make_ctx):
     with pytest.raises(MinimrError, match="result of partition .* cannot be pickled"):
         ctx.parallelize(range(4), 2).map(lambda x: threading.Lock()).collect()
     assert ctx.parallelize(range(4), 2).map(lambda x: -x).collect() == [0, -1, -2, -3]
+
+
+# -------------------------------------------------------------------------- checkpoints
+
+@pytest.mark.timeout(60)
+def test_a_checkpointed_partition_lost_with_its_worker_is_read_back_not_recomputed(make_ctx, tmp_path):
+    """The RDD paper's lineage truncation: once written, a checkpoint replaces the
+    lineage, so a block lost with its worker comes back from the files."""
+    ctx = make_ctx(workers=2)
+    ctx.setCheckpointDir(str(tmp_path / "ck"))
+    log = tmp_path / "calls"
+    data = ctx.parallelize(range(40), 4).map(logged(log, lambda x: x * 2)).cache()
+    data.checkpoint()
+    assert "ParallelCollectionRDD" in data.toDebugString().decode()
+    assert data.sum() == sum(x * 2 for x in range(40))
+    assert len(lines(log)) == 40         # once: the checkpoint's own job read the cached blocks
+    assert data.isCheckpointed()
+    files = os.listdir(data.getCheckpointFile().removeprefix("file:"))
+    assert sorted(f for f in files if f.startswith("part-") and "." not in f) == [f"part-{i:05d}" for i in range(4)]
+    text = data.toDebugString().decode()
+    assert "ReliableCheckpointRDD" in text and "ParallelCollectionRDD" not in text   # cut
+    victim = next(w for w in ctx.status()["workers"] if w["blocks"])
+    os.kill(victim["pid"], signal.SIGKILL)
+    assert wait_until(lambda: not alive(victim["pid"]), 5)
+    assert data.map(lambda x: x + 1).sum() == sum(x * 2 + 1 for x in range(40))
+    assert len(lines(log)) == 40         # not recomputed: the lost blocks were read back
+    assert {(b["rdd"], b["partition"]) for w in ctx.status()["workers"] for b in w["blocks"]} == \
+        {(data.id(), p) for p in range(4)}                 # and cached again where they ran
+
+
+@pytest.mark.timeout(60)
+def test_a_locally_checkpointed_block_lost_with_its_worker_fails_the_job(make_ctx):
+    """localCheckpoint() keeps the blocks where the cache put them and forgets the
+    lineage: a lost block cannot be computed again, so the job fails, as in Spark."""
+    ctx = make_ctx(workers=2)
+    data = ctx.parallelize(range(40), 4).map(lambda x: x * 2)
+    data.localCheckpoint()
+    assert data.count() == 40 and data.isCheckpointed()
+    assert "LocalCheckpointRDD" in data.toDebugString().decode()
+    victim = next(w for w in ctx.status()["workers"] if w["blocks"])
+    lost = sorted(p for _, p in blocks_of(victim))
+    os.kill(victim["pid"], signal.SIGKILL)
+    assert wait_until(lambda: not alive(victim["pid"]), 5)
+    with pytest.raises(MinimrError, match=rf"Checkpoint block rdd_{data.id()}_{lost[0]} not found! "
+                                          "Either the executor that originally checkpointed"):
+        data.collect()
 
 
 # ----------------------------------------------------------------- broadcast, prints

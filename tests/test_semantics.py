@@ -479,3 +479,222 @@ def test_stats_like_pyspark(ctx):
     s = ctx.parallelize([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 3).stats()
     assert (s.count(), s.mean(), s.stdev(), s.min(), s.max()) == (8, 5.0, 2.0, 2.0, 9.0)
     assert ctx.parallelize([], 2).mean() == 0.0
+
+
+# ------------------------------------------------------------------ PySpark's wider API
+
+def test_group_by_and_group_with(ctx):
+    data = [1, 1, 2, 3, 5, 8, 13]
+    got = {k: sorted(v) for k, v in ctx.parallelize(data, 3).groupBy(lambda x: x % 3).collect()}
+    assert got == {k: sorted(x for x in data if x % 3 == k) for k in {x % 3 for x in data}}
+    assert ctx.parallelize(data, 3).groupBy(lambda x: x % 3, 5).getNumPartitions() == 5
+    w, x, y = (ctx.parallelize(p, n) for p, n in (([(1, 5), (2, 6)], 2), ([(1, 1), (3, 4)], 3), ([(2, 42)], 1)))
+    grouped = {k: tuple(sorted(s) for s in sides) for k, sides in w.groupWith(x, y).collect()}
+    assert grouped == {1: ([5], [1], []), 2: ([6], [], [42]), 3: ([], [4], [])}
+    assert w.groupWith(x, y).getNumPartitions() == 6          # the union's: 2 + 3 + 1
+
+
+def test_zip(ctx):
+    a, b = ctx.parallelize(range(7), 3), ctx.parallelize("abcdefg", 3)
+    assert a.zip(b).collect() == list(zip(range(7), "abcdefg"))
+    assert a.zip(b).glom().collect() == [list(zip(pa, pb)) for pa, pb in zip(a.glom().collect(), b.glom().collect())]
+    assert a.zip(a.map(lambda v: v * v)).collect() == [(v, v * v) for v in range(7)]
+    with pytest.raises(ValueError, match="same number of partitions"):
+        a.zip(ctx.parallelize(range(7), 2))
+    with pytest.raises(ValueError):                     # 2 + 2 + 3 records against 2 + 2 + 4
+        a.zip(ctx.parallelize(range(8), 3)).collect()
+
+
+def test_random_split_and_sample_by_key(ctx):
+    rdd = ctx.parallelize(range(200), 4)
+    parts = [p.collect() for p in rdd.randomSplit([1, 2, 1], seed=11)]
+    assert sorted(x for p in parts for x in p) == list(range(200))    # each record exactly once
+    assert all(20 < len(p) < 80 for p in (parts[0], parts[2])) and 60 < len(parts[1]) < 140
+    assert [p.collect() for p in rdd.randomSplit([1, 2, 1], seed=11)] == parts
+    with pytest.raises(ValueError, match="nonnegative"):
+        rdd.randomSplit([-1, 2])
+    pairs = ctx.parallelize([(k, i) for i in range(100) for k in "ab"], 3)
+    s = pairs.sampleByKey(False, {"a": 0.5, "b": 0.0}, seed=3).collect()
+    assert set(s) <= set(pairs.collect()) and all(k == "a" for k, _ in s) and 20 < len(s) < 80
+    assert sorted(pairs.sampleByKey(False, {"a": 1.0, "b": 1.0}).collect()) == sorted(pairs.collect())
+    with_repl = pairs.sampleByKey(True, {"a": 2.0, "b": 0.5}, seed=3).collect()
+    assert 120 < sum(1 for k, _ in with_repl if k == "a") < 280
+    with pytest.raises(AssertionError, match="Negative fraction"):
+        pairs.sampleByKey(False, {"a": -0.1, "b": 1})
+
+
+def test_repartition_and_sort_within_partitions_is_a_secondary_sort(ctx):
+    # composite keys (user, time) placed by user alone: each user's events come out in time order
+    events = [(("u%d" % (i % 3), (i * 7) % 10), i) for i in range(30)]
+    out = ctx.parallelize(events, 4).repartitionAndSortWithinPartitions(
+        2, lambda key: int(key[0][1:]))
+    parts = out.glom().collect()
+    assert len(parts) == 2 and sorted(x for p in parts for x in p) == sorted(events)
+    for i, part in enumerate(parts):
+        assert [k for k, _ in part] == sorted(k for k, _ in part)
+        assert all(int(k[0][1:]) % 2 == i for k, _ in part)
+    desc = ctx.parallelize([(k, k) for k in range(10)], 3).repartitionAndSortWithinPartitions(
+        ascending=False).glom().collect()
+    assert [[k for k, _ in p] for p in desc] == [sorted((k for k in range(10) if k % 3 == i), reverse=True)
+                                                  for i in range(3)]
+
+
+def test_histogram(ctx):
+    rdd = ctx.parallelize([1, 2, 3, 4, 5, 5.5, 10, None, float("nan")], 3)
+    assert rdd.histogram(3) == ([1, 4, 7, 10], [3, 3, 1])         # the last bucket is closed
+    assert rdd.histogram([0, 5, 10]) == ([0, 5, 10], [4, 3])
+    assert rdd.histogram([0, 2, 9, 11]) == ([0, 2, 9, 11], [1, 5, 1])
+    nums = list(range(51))
+    buckets, counts = ctx.parallelize(nums, 4).histogram(10)
+    assert buckets == list(range(0, 51, 5))
+    assert counts == [sum(1 for x in nums if b <= x < b + 5 or (b == 45 and x == 50)) for b in buckets[:-1]]
+    assert ctx.parallelize(["ab", "ac", "b", "bd", "ef"]).histogram(("a", "b", "c")) == (("a", "b", "c"), [2, 2])
+    for bad, error in ((0, ValueError), ([1], ValueError), ([3, 1], ValueError), ("x", TypeError)):
+        with pytest.raises(error):
+            rdd.histogram(bad)
+    with pytest.raises(TypeError, match="non-number"):
+        ctx.parallelize(["a", "b"]).histogram(2)
+
+
+def test_sample_statistics_and_local_reduce(ctx):
+    import statistics
+    data = [2.0, 4.0, 4.0, 5.0, 7.0, 9.0]
+    rdd = ctx.parallelize(data, 3)
+    assert rdd.sampleStdev() == pytest.approx(statistics.stdev(data))
+    assert rdd.sampleVariance() == pytest.approx(statistics.variance(data))
+    local = ctx.parallelize(PAIRS, 3).reduceByKeyLocally(operator.add)
+    assert isinstance(local, dict) and local == {k: sum(v) for k, v in by_key(PAIRS).items()}
+
+
+def test_to_local_iterator_reads_one_partition_at_a_time(ctx):
+    rdd = ctx.parallelize(range(10), 4)
+    it = rdd.toLocalIterator()
+    assert iter(it) is it and list(it) == list(range(10))
+    assert list(ctx.parallelize([], 3).toLocalIterator()) == []
+    if ctx.sc is None:
+        before = len(ctx.jobs)
+        assert next(rdd.toLocalIterator()) == 0 and len(ctx.jobs) == before + 1   # one partition
+
+
+def test_approximate_actions(ctx):
+    data = [i % 300 for i in range(3000)]
+    rdd = ctx.parallelize(data, 5)
+    for sd in (0.05, 0.1, 0.3):
+        assert abs(rdd.countApproxDistinct(sd) - 300) <= 3 * sd * 300
+    assert abs(ctx.parallelize(range(20000), 4).countApproxDistinct() - 20000) <= 3 * 0.05 * 20000
+    with pytest.raises(ValueError, match="relativeSD"):
+        rdd.countApproxDistinct(0.00001)
+    assert rdd.countApprox(1000) == 3000 and isinstance(rdd.countApprox(1000, 0.9), int)
+    total, mean = rdd.sumApprox(1000), rdd.meanApprox(1000)
+    assert isinstance(total, float) and total == float(sum(data))
+    assert mean == pytest.approx(sum(data) / len(data))
+    assert (total.confidence, total.low, total.high) == (1.0, total, total)   # finished in time
+
+
+def test_map_partitions_with_split_is_the_deprecated_name(ctx):
+    rdd = ctx.parallelize(range(6), 3)
+    with pytest.warns(FutureWarning, match="mapPartitionsWithIndex"):
+        out = rdd.mapPartitionsWithSplit(lambda i, it: [(i, sum(it))])
+    assert out.collect() == rdd.mapPartitionsWithIndex(lambda i, it: [(i, sum(it))]).collect()
+
+
+def test_pipe_runs_each_partition_through_a_command(ctx):
+    rdd = ctx.parallelize(["b", "a", "", "c"], 2)
+    assert rdd.pipe("cat").glom().collect() == [["b", "a"], ["", "c"]]
+    assert rdd.pipe("tr a-z A-Z").collect() == ["B", "A", "", "C"]
+    assert rdd.pipe("sort").glom().collect() == [["a", "b"], ["", "c"]]
+    assert ctx.parallelize([1, (2, 3), "x\n"], 2).pipe("cat").collect() == ["1", "(2, 3)", "x"]
+    assert rdd.pipe("sh -c 'echo $FOO'", env={"FOO": "bar"}).collect() == ["bar", "bar"]
+    assert rdd.pipe("sh -c 'exit 3'").collect() == []                  # no checkCode: ignored
+    with pytest.raises(Exception, match="exited with error code 3"):
+        rdd.pipe("sh -c 'exit 3'", checkCode=True).collect()
+
+
+def test_pickle_files_round_trip(ctx, tmp_path):
+    data = [(i, str(i), [i] * (i % 3)) for i in range(25)]
+    ctx.parallelize(data, 3).saveAsPickleFile(str(tmp_path / "out"), batchSize=4)
+    back = ctx.pickleFile(str(tmp_path / "out"))
+    assert back.getNumPartitions() == 3 and sorted(back.collect()) == sorted(data)
+    assert sorted(ctx.pickleFile(f"file://{tmp_path / 'out'}").collect()) == sorted(data)
+    assert "_SUCCESS" in os.listdir(tmp_path / "out")
+
+
+def test_whole_text_files(ctx, tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    texts = {"a.txt": "one\ntwo\n", "b.txt": "three", "c.txt": "", "_hidden": "x"}
+    for name, text in texts.items():
+        (d / name).write_text(text)
+    got = dict(ctx.wholeTextFiles(str(d)).collect())
+    assert got == {f"file:{d / n}": t for n, t in texts.items() if not n.startswith("_")}
+    # whole files packed in order, a partition closed at ceil(total / minPartitions) bytes
+    assert ctx.wholeTextFiles(str(d / "[ab].txt"), 1).getNumPartitions() == 1
+    assert ctx.wholeTextFiles(str(d), 1).getNumPartitions() == 2     # a + b fill it; c follows
+    assert ctx.wholeTextFiles(str(d), 3).getNumPartitions() == 3     # limit 5: a; b; c
+    assert dict(ctx.wholeTextFiles(str(d / "a.txt"), use_unicode=False).collect()) == {
+        f"file:{d / 'a.txt'}".encode(): b"one\ntwo\n"}
+
+
+def test_empty_rdd_is_named_like_pysparks(ctx):
+    assert repr(ctx.emptyRDD()).startswith("EmptyRDD[")
+    assert ctx.emptyRDD().collect() == [] and ctx.emptyRDD().getNumPartitions() == 0
+
+
+def test_job_groups_and_descriptions_are_recorded(ctx):
+    import threading
+    ctx.setJobGroup("etl", "load the logs")
+    ctx.parallelize(range(4), 2).count()
+    assert ctx.getLocalProperty("spark.jobGroup.id") == "etl"
+    assert (ctx.jobs[-1]["group"], ctx.jobs[-1]["description"]) == ("etl", "load the logs")
+    ctx.setJobDescription("count again")
+    ctx.setLocalProperty("spark.jobGroup.id", None)
+    ctx.parallelize(range(4), 2).count()
+    assert (ctx.jobs[-1]["group"], ctx.jobs[-1]["description"]) == (None, "count again")
+    seen = []                                                    # local to this thread
+    t = threading.Thread(target=lambda: seen.append(ctx.getLocalProperty("spark.job.description")))
+    t.start()
+    t.join()
+    assert seen == [None]
+    ctx.setLocalProperty("spark.job.description", None)
+    ctx.parallelize(range(4), 2).count()
+    assert (ctx.jobs[-1]["group"], ctx.jobs[-1]["description"]) == (None, None)
+
+
+def test_conf_and_log_level(ctx):
+    conf = ctx.getConf()
+    assert conf.get("spark.master").startswith("local") and conf.get("spark.app.name")
+    conf.set("spark.app.name", "changed")
+    assert ctx.getConf().get("spark.app.name") != "changed"          # a copy
+    ctx.setLogLevel("error")
+
+
+def test_checkpoint_cuts_the_lineage_after_the_next_job(ctx, tmp_path):
+    ctx.setCheckpointDir(str(tmp_path / "ck"))
+    assert ctx.getCheckpointDir().startswith(f"file:{tmp_path / 'ck'}/")
+    rdd = ctx.parallelize([(i % 4, i) for i in range(20)], 3).reduceByKey(operator.add).mapValues(str)
+    rdd.checkpoint()
+    assert not rdd.isCheckpointed() and rdd.getCheckpointFile() is None
+    before = rdd.toDebugString().decode()
+    assert "+-" in before                                        # a shuffle in the lineage
+    expected = sorted(rdd.collect())
+    assert rdd.isCheckpointed() and not rdd.isLocallyCheckpointed()
+    assert rdd.getCheckpointFile() == f"{ctx.getCheckpointDir()}/rdd-{rdd.id()}"
+    after = rdd.toDebugString().decode().splitlines()
+    assert len(after) == 2 and "ReliableCheckpointRDD" in after[1] and "+-" not in after[1]
+    assert sorted(rdd.collect()) == expected and sorted(rdd.map(lambda kv: kv[0]).collect()) == [0, 1, 2, 3]
+    assert rdd.partitioner is not None or ctx.sc is not None
+    assert sorted(rdd.join(rdd).values().collect()) == sorted((v, v) for _, v in expected)
+
+
+def test_local_checkpoint_keeps_blocks_and_fails_once_they_are_gone(ctx):
+    rdd = ctx.parallelize(range(12), 3).map(lambda x: x * 3)
+    rdd.localCheckpoint()
+    assert rdd.isLocallyCheckpointed() and not rdd.isCheckpointed()
+    assert StorageLevel.MEMORY_AND_DISK_DESER == rdd.getStorageLevel()
+    assert rdd.collect() == [x * 3 for x in range(12)]
+    assert rdd.isCheckpointed() and rdd.getCheckpointFile() is None
+    assert "LocalCheckpointRDD" in rdd.toDebugString().decode().splitlines()[-1]
+    assert rdd.map(lambda x: x + 1).sum() == sum(x * 3 + 1 for x in range(12))
+    rdd.unpersist()
+    with pytest.raises(Exception, match=r"Checkpoint block rdd_\d+_\d+ not found"):
+        rdd.collect()

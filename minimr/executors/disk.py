@@ -47,7 +47,7 @@ import os
 import shutil
 import time
 
-from .. import pickling, spill
+from .. import spill
 from ..errors import FetchFailed, MinimrError
 from ..procs import private_dir
 from .process import ProcessExecutor
@@ -95,9 +95,7 @@ class DiskEnv(Env):
     def cache_get(self, rdd_id, split):
         path = self._cache_path(rdd_id, split)
         try:
-            [segment] = spill.read_index(path)
-            data = b"".join(spill.checked_chunks(segment))    # held whole anyway: read once
-            return [x for blob in spill.records_in(data) for x in pickling.loads(blob)]
+            return spill.read_pickles(path)
         except FileNotFoundError:
             return None
         except (spill.ChecksumError, ValueError):     # damaged: drop it, compute it again
@@ -113,11 +111,8 @@ class DiskEnv(Env):
         path = self._cache_path(rdd_id, split)
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         work = os.path.join(self._scratch(f"cache-{rdd_id}-{split}"), "part")
-        out = spill.SegmentWriter(work)
-        for i in range(0, len(records), CACHE_BATCH):
-            out.write(pickling.dumps(records[i:i + CACHE_BATCH]))
         add_metric("cache_puts", 1)
-        add_metric("cache_put_bytes", out.close(1)[0].length)
+        add_metric("cache_put_bytes", spill.write_pickles(work, records, CACHE_BATCH))
         os.replace(work, path)                   # the data first: an index means it is whole
         os.replace(work + ".index", path + ".index")
 

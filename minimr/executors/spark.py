@@ -1,11 +1,12 @@
 """The spark executor: the same minimr program, answered by real PySpark.
 
-    minimr.Context(executor="spark", workers=N, master=None, **conf)
+    minimr.Context(executor="spark", workers=N, master=None, conf=SparkConf | dict, **conf)
         │  make_executor -> SparkExecutor (this module)
         ▼
     SparkExecutor.sc ── getOrCreate ──► pyspark.SparkContext   master: local[N,F] or any URL
-        the Context's parallelize / range / textFile / emptyRDD / union / runJob /
-        broadcast / accumulator go to sc         ── real pyspark objects back
+        the Context's parallelize / range / textFile / wholeTextFiles / pickleFile /
+        emptyRDD / union / runJob / broadcast / accumulator / getConf / setJobGroup /
+        setCheckpointDir ... go to sc          ── real pyspark objects back
         default_parallelism, status(), jobs()    ── read from Spark's own status store
         stop()  ── stops the SparkContext only if this executor started it
 
@@ -34,12 +35,23 @@ The settings it applies when it starts Spark, and why:
     spark.ui.enabled = false               no web server, no port
     driver host/bind = 127.0.0.1           no listener on the outside network
     log4j2: WARN and above                 spark-log4j2.properties, next to this file
+                                           (a cluster on other machines needs another
+                                           spark.driver.host: pass it as a setting)
+
+On a master that is not local[...] the workers are other processes, maybe other
+machines, that have neither minimr nor the program's own modules (a function from
+`examples.wordcount` is pickled by reference: the worker imports `examples`). So the
+executor ships them, as spark-submit's --py-files does: minimr, and every imported
+module whose file lies under the working directory or minimr's own root (the places
+local workers find through PYTHONPATH), zipped into one file given to sc.addPyFile.
 """
 
 import os
 import shutil
 import sys
+import tempfile
 import threading
+import zipfile
 
 from ..errors import MinimrError
 
@@ -70,6 +82,38 @@ def _prepare_environment():
         if p not in paths:
             paths.append(p)
     os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+
+
+def _ship_program(sc):
+    """Zip minimr and the program's own packages and modules (see the module docstring)
+    into a fresh directory, hand the zip to sc.addPyFile, and return the directory."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    roots = [os.path.abspath(os.getcwd()) + os.sep, here + os.sep]
+    tops = {"minimr": sys.modules["minimr"]}
+    for name, module in list(sys.modules.items()):
+        path = os.path.abspath(getattr(module, "__file__", None) or os.sep)
+        if (name != "__main__" and any(path.startswith(r) for r in roots)
+                and not {"site-packages", "dist-packages"} & set(path.split(os.sep))):
+            top = name.partition(".")[0]
+            tops.setdefault(top, sys.modules.get(top))
+    workdir = tempfile.mkdtemp(prefix="minimr-pyfiles-")
+    archive = os.path.join(workdir, "minimr-program.zip")
+    with zipfile.ZipFile(archive, "w") as z:
+        for top, module in sorted(tops.items()):
+            if module is None or not getattr(module, "__file__", None):
+                continue
+            source = os.path.abspath(module.__file__)
+            if os.path.basename(source) != "__init__.py":        # a single module
+                z.write(source, os.path.basename(source))
+                continue
+            package = os.path.dirname(source)
+            for d, _, files in os.walk(package):
+                for f in sorted(files):
+                    if f.endswith(".py"):
+                        full = os.path.join(d, f)
+                        z.write(full, os.path.relpath(full, os.path.dirname(package)))
+    sc.addPyFile(archive)
+    return workdir
 
 
 def storage_level(level):
@@ -112,10 +156,12 @@ class SparkExecutor:
         else:
             _check_java()
             _prepare_environment()
+            program = dict(ctx._conf.getAll())           # Context(conf=...): the program's
+            master = master or program.pop("spark.master", None)
             if master is None:                           # local[N, F]: F attempts per task
                 master = f"local[{ctx.workers or '*'},{ctx.maxFailures}]"
-            sconf = SparkConf().setMaster(master).setAppName(appName)
-            for key, value in {**_SETTINGS, "spark.task.maxFailures": str(ctx.maxFailures),
+            sconf = SparkConf().setMaster(master).setAppName(program.pop("spark.app.name", appName))
+            for key, value in {**_SETTINGS, **program, "spark.task.maxFailures": str(ctx.maxFailures),
                                **conf}.items():
                 sconf.set(key, str(value))
             try:
@@ -124,6 +170,8 @@ class SparkExecutor:
                 raise MinimrError(f"Spark did not start ({type(exc).__name__}: "
                                   f"{str(exc).strip().splitlines()[0]}); it needs Java 17") from None
             self._owns = True
+            if not master.startswith("local"):
+                self._shipped = _ship_program(self.sc)
         _accept_minimr_storage_levels(self.sc)
         self._first_job = self._next_job_id()            # our jobs: this id and later
         self._stopped = False
@@ -134,6 +182,7 @@ class SparkExecutor:
             self._stopped = True
             if self._owns:
                 self.sc.stop()
+            shutil.rmtree(getattr(self, "_shipped", ""), ignore_errors=True)
 
     @property
     def default_parallelism(self):
@@ -164,19 +213,21 @@ class SparkExecutor:
 
     def jobs(self):
         """The jobs run since this executor started, shaped like minimr's ctx.jobs:
-        {"job", "seconds", "stages": [{"stage", "kind", "tasks", "task_seconds",
+        {"job", "group", "description", "seconds", "stages": [{"stage", "kind", "tasks", "task_seconds",
         "shuffle_write_seconds", ...}]}, from Spark's status store (its UI data). Stages
         Spark skipped (shuffle output reused) are left out, as minimr leaves them out."""
         if self._stopped and self._owns:
             return []
         try:
+            self.sc._jsc.sc().listenerBus().waitUntilEmpty(5000)   # the store lags a job's end
             store = self.sc._jsc.sc().statusStore()
             raw = sorted(_java_list(store.jobsList(None)), key=lambda j: j.jobId())
         except Exception:
             return []
         out = []
         for j in (j for j in raw if j.jobId() >= self._first_job):
-            job = {"job": j.jobId(), "status": str(j.status()), "stages": []}
+            job = {"job": j.jobId(), "group": _option(j.jobGroup()),
+                   "description": _option(j.description()), "status": str(j.status()), "stages": []}
             start, end = j.submissionTime(), j.completionTime()
             if start.isDefined() and end.isDefined():
                 job["seconds"] = (end.get().getTime() - start.get().getTime()) / 1000
@@ -257,6 +308,11 @@ def _stage_metrics(store, sid):
             "shuffle_read_bytes": s.shuffleReadBytes(),
             "shuffle_write_bytes": s.shuffleWriteBytes(),
             "input_bytes": s.inputBytes()}
+
+
+def _option(value):
+    """A Scala Option from Py4J as a value or None."""
+    return value.get() if value.isDefined() else None
 
 
 def _java_list(seq):

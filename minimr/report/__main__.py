@@ -16,8 +16,8 @@ from . import html
 def print_counters(path, out=sys.stdout):
     log = events.read(path)
     jobs = [e for e in log if e["event"] == "JobStart"]
-    for index, job in enumerate(jobs):
-        counts = events.hadoop_counters(log, index)
+    for job in jobs:
+        counts = events.hadoop_counters(log, job["job"])
         print(f"Job {job['job']}: {job.get('rdd', '')}", file=out)
         print(f"Counters: {sum(1 for v in counts.values() if v)}", file=out)
         shown = set()

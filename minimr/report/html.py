@@ -115,7 +115,7 @@ def _run(label, events, span):
         out.append("<h3>Stages</h3>" + _dag(j["stages"]))
         out.append("<h3>Tasks</h3>" + _timeline(j) + _legend())
         out.append(_shuffles(j))
-        out.append("<h3>Counters</h3>" + _counters(hadoop_counters(events, index)))
+        out.append("<h3>Counters</h3>" + _counters(hadoop_counters(events, j["job"])))
         out.append("</details>")
     out.append("<h3>Storage</h3>" + _storage(events))
     return "".join(out)
