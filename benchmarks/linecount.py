@@ -18,7 +18,7 @@ import sys
 import tokenize
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minimr")
-BUDGET = 2400            # engine code lines
+BUDGET = 2650            # engine code lines: the core 2,400 + 250 for surviving faults
 MODULE_LIMIT = 450       # physical lines of any engine module
 OUTSIDE = ("executors/spark.py", "report/", "pyspark/", "submit.py")
 
