@@ -173,6 +173,10 @@ def current_env():
     return getattr(_current, "env", None)
 
 
+def current_task():
+    return getattr(_current, "task", None)
+
+
 def task_accumulators():
     """The running attempt's own accumulator copies (None outside a task)."""
     return getattr(_current, "accumulators", None)

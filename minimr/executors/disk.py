@@ -177,7 +177,7 @@ class DiskExecutor(ProcessExecutor):
         if tmpdir is not None and not os.path.isdir(tmpdir):
             raise MinimrError(f"disk executor: tmpdir {tmpdir!r} is not a directory")
         self.keep_dir = bool(keep_files)
-        self.root = private_dir("minimr-disk-", tmpdir)
+        self.root = private_dir("minimr-disk-", tmpdir, lock=not keep_files)   # kept: never cleaned
         for sub in ("cache", "attempts"):
             os.mkdir(os.path.join(self.root, sub), 0o700)
         super().__init__(ctx, self.root, {"sort_buffer_bytes": sort_buffer_bytes,

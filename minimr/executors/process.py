@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 
 from .. import pickling, plan
 from ..errors import MinimrError
-from ..procs import RunTask, Worker, exit_text, forget, recv_obj, send_obj, watch_for_exit
+from ..procs import RunTask, Worker, exit_text, forget, recv_obj, release, send_obj, watch_for_exit
 from ..task import TaskFailure
 
 
@@ -263,6 +263,7 @@ class ProcessExecutor:
             w.alive = False
         if not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        release(self.dir)
 
 
 def unpicklable(task, exc):
