@@ -5,9 +5,9 @@ physical lines, per module and in total.
     python -m benchmarks.linecount --check    # exit status 1 when over budget
 
 The engine is ``minimr/`` without ``executors/spark.py`` (real PySpark does that work),
-without the report/rendering package ``minimr/report/`` and without the
+without the report/rendering package ``minimr/report/``, without the
 PySpark-compatibility layer ``minimr/pyspark/`` (glue that maps PySpark's names onto the
-engine). Those are counted too, and printed below the engine, but not in its budget.
+engine) and without the fault-injection tooling ``minimr/faults.py``. Those are counted too, and printed below the engine, but not in its budget.
 """
 
 import argparse
@@ -20,7 +20,9 @@ import tokenize
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minimr")
 BUDGET = 2650            # engine code lines: the core 2,400 + 250 for surviving faults
 MODULE_LIMIT = 450       # physical lines of any engine module
-OUTSIDE = ("executors/spark.py", "report/", "pyspark/", "submit.py")
+# faults.py is fault-injection tooling for tests and learners (the engine's side of it
+# is task.at and Env.faults), counted below the engine like the report package
+OUTSIDE = ("executors/spark.py", "report/", "pyspark/", "submit.py", "faults.py")
 
 
 def code_lines(source: str) -> int:

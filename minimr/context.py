@@ -1,6 +1,7 @@
 """The Context: where a program starts (PySpark's SparkContext).
 
-    ctx = Context(executor="serial" | "memory" | "disk" | "spark", workers=N, maxFailures=4)
+    ctx = Context(executor="serial" | "memory" | "disk" | "spark", workers=N, maxFailures=4,
+                  taskTimeout=None, fetchTimeout=30, speculation=False, ...)   (docs/faults.md)
     ctx.parallelize(data, numSlices) / ctx.range(...) / ctx.textFile(path, minPartitions)
         -> RDDs (lazy: nothing runs until an action)
     ctx.broadcast(value), ctx.accumulator(0)
@@ -22,7 +23,8 @@ from collections import Counter
 from . import io, pickling, plan
 from .errors import MinimrError
 from .executors import make_executor
-from .errors import positive
+from .errors import positive, real
+from .faults import check_faults
 from .rdd import RDD
 from .scheduler import run_job
 from .shared import Accumulator, AddingAccumulatorParam, Broadcast
@@ -47,11 +49,24 @@ class Context:
     45
     """
 
-    def __init__(self, executor="serial", workers=None, maxFailures=4, **options):
+    def __init__(self, executor="serial", workers=None, maxFailures=4, taskTimeout=None,
+                 fetchTimeout=30, speculation=False, speculationMultiplier=3.0,
+                 speculationQuantile=0.9, speculationMinTaskRuntime=0.1, faults=(), **options):
         if workers is not None:
             positive(workers, "workers")
         positive(maxFailures, "maxFailures")
         self.executor_name, self.workers, self.maxFailures = executor, workers, maxFailures
+        # Hadoop's mapreduce.task.timeout, and Spark 4's spark.speculation* (docs/faults.md)
+        self.taskTimeout = None if taskTimeout is None else real(taskTimeout, "taskTimeout", 0)
+        self.fetchTimeout = real(fetchTimeout, "fetchTimeout", 0)
+        if not isinstance(speculation, bool):
+            raise MinimrError(f"speculation must be True or False, got {speculation!r}")
+        self.speculation = speculation
+        self.speculationMultiplier = real(speculationMultiplier, "speculationMultiplier", 0)
+        self.speculationQuantile = real(speculationQuantile, "speculationQuantile", 0, 1, True)
+        self.speculationMinTaskRuntime = real(speculationMinTaskRuntime,
+                                              "speculationMinTaskRuntime", 0, low_ok=True)
+        self.faults = check_faults(faults, executor)
         self._ids = itertools.count()
         self._stage_ids = itertools.count()
         self._broadcasts = {}        # id -> pickled value (the driver's snapshot)

@@ -51,6 +51,7 @@ def main(fd, driver):
     sys.path[:] = hello["sys_path"]                 # so functions pickled by reference import
     _watch_parent(os.getppid(), hello["dir"])
     env = hello["env"](hello["dir"], **hello["options"])
+    env.faults = hello["faults"]
     send_obj(conn, (os.getpid(), env.address))
     stages = OrderedDict()                          # stage key -> unpickled stage, a few
     while True:

@@ -50,7 +50,7 @@ from .. import pickling, spill
 from ..errors import FetchFailed, MinimrError
 from ..procs import private_dir
 from .process import ProcessExecutor
-from ..task import Env, TaskContext, TaskFailure, add_metric
+from ..task import Env, TaskContext, TaskFailure, add_metric, at
 
 MiB = 1 << 20
 CACHE_BATCH = 1024                     # records per pickle in a cache file
@@ -101,6 +101,7 @@ class DiskEnv(Env):
             return None
         except (spill.ChecksumError, ValueError):     # damaged: drop it, compute it again
             add_metric("cache_files_damaged", 1)
+            add_metric("recomputed_partitions", 1)
             for name in (path, path + ".index"):
                 if os.path.exists(name):
                     os.remove(name)
@@ -140,6 +141,7 @@ class DiskEnv(Env):
         sid = shuffled.shuffle_id
         work = self._scratch(f"reduce-{sid}-{reduce_id}-{next(self.tasks)}")
         segments = []
+        at("fetch")
         for m in range(shuffled.parent.num_partitions):
             out = os.path.join(map_output_dir(self.root, sid, m), "file.out")
             try:
@@ -148,6 +150,7 @@ class DiskEnv(Env):
                     segments.append(spill.fetch(segment, os.path.join(work, f"map-{m:05d}.seg")))
             except (OSError, ValueError, IndexError) as exc:
                 raise FetchFailed(sid, m, f"{type(exc).__name__}: {exc}") from None
+        at("reduce")
         return spill.reduce_side(segments, shuffled, self.merge_factor, work)
 
 

@@ -32,10 +32,11 @@ class SerialExecutor:
         self.ctx = ctx
         self.env = MemoryEnv()
         self.env.broadcasts = ctx._broadcasts    # the driver's snapshots, unpickled once here
+        self.env.faults = ctx.faults
         self.serialize_tasks = serialize_tasks
         self.default_parallelism = ctx.workers or os.cpu_count() or 1
 
-    def run_tasks(self, tasks):
+    def run_tasks(self, tasks, record=None):
         return [self._run_one(t) for t in tasks]
 
     def _run_one(self, task):
