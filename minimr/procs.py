@@ -36,6 +36,7 @@ import shutil
 import tempfile
 import threading
 import weakref
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
@@ -162,21 +163,18 @@ def spawn(args, **kwargs):
         if _spawner[0] != os.getpid():          # (a forked driver needs its own thread)
             _spawner[0] = os.getpid()
             threading.Thread(target=_spawn_forever, daemon=True, name="minimr-spawner").start()
-    reply = queue.SimpleQueue()
-    _spawns.put((args, kwargs, reply))
-    out = reply.get()
-    if isinstance(out, BaseException):
-        raise out
-    return out
+    started = Future()
+    _spawns.put((args, kwargs, started))
+    return started.result()
 
 
 def _spawn_forever():
     while True:
-        args, kwargs, reply = _spawns.get()
+        args, kwargs, started = _spawns.get()
         try:
-            reply.put(subprocess.Popen(args, **kwargs))
+            started.set_result(subprocess.Popen(args, **kwargs))
         except BaseException as exc:
-            reply.put(exc)
+            started.set_exception(exc)
 
 
 _lock = threading.Lock()
@@ -203,16 +201,11 @@ def private_dir(prefix, parent=None, lock=True):
 def _held(lock):
     """Does a live process hold this flock? (If we cannot open it, assume so.)"""
     try:
-        fd = os.open(lock, os.O_RDONLY)
-    except OSError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with open(lock) as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return False
     except OSError:
         return True
-    finally:
-        os.close(fd)
 
 
 def release(path):

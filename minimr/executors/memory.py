@@ -33,13 +33,12 @@ cache_bytes a block is dropped, not written to disk; map outputs must fit in RAM
 
 import hmac
 import os
-import socket
 import struct
 import sys
 import threading
 import time
 from collections import OrderedDict
-from multiprocessing.connection import Connection, Listener
+from multiprocessing.connection import Client, Listener
 
 from .. import pickling, plan
 from ..errors import FetchFailed, MinimrError
@@ -121,14 +120,10 @@ class MemoryEnv(Env):
         return blob
 
     def _connect(self, holder):
-        """A connection to a peer's fetch server, with a timeout, that answers its
-        challenge: an HMAC of its nonce under the Context's secret (as multiprocessing's
-        authkey handshake does)."""
-        sock = socket.socket(socket.AF_UNIX)
-        sock.settimeout(self.fetch_timeout)
-        sock.connect(holder)
-        sock.settimeout(None)
-        conn = Connection(sock.detach())
+        """A connection to a peer's fetch server that answers its challenge: an HMAC of
+        its nonce under the Context's secret (multiprocessing's authkey handshake does the
+        same, but would wait forever for a stopped peer)."""
+        conn = Client(holder, family="AF_UNIX")
         if not conn.poll(self.fetch_timeout):
             raise TimeoutError(f"no answer within fetchTimeout={self.fetch_timeout:g} s")
         conn.send_bytes(hmac.digest(self.secret, conn.recv_bytes(64), "sha256"))

@@ -12,6 +12,7 @@ MemoryExecutor (executors/memory.py) and DiskExecutor (executors/disk.py) subcla
 ProcessExecutor: they say which env their workers build and fill in the hooks.
 """
 
+import contextlib
 import dataclasses
 import itertools
 import math
@@ -171,10 +172,8 @@ class ProcessExecutor:
                 if b.i == a.i and b.cancelled is None:
                     b.cancelled = time.monotonic()
                     self._count(killed(b.task))
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(other.pid, signal.SIGUSR1)     # worker.py: TaskKilled
-                    except ProcessLookupError:
-                        pass
         elif best is None or best.attempt < a.task.attempt:   # keep the latest attempt's
             out.attempt = a.task.attempt
             outcomes[a.i] = out
@@ -200,29 +199,25 @@ class ProcessExecutor:
         mapreduce.task.timeout); a worker stopped (SIGSTOP) for longer than fetchTimeout
         is lost; a cancelled attempt still running after CANCEL_GRACE loses its worker."""
         now, c = time.monotonic(), self.ctx
-        for w in self.workers:
+        for w in [w for w in self.workers if w.alive]:
             a = self.running.get(w)
-            if not w.alive:
-                continue
-            if a is not None and a.cancelled is not None and now - a.cancelled > CANCEL_GRACE:
+            w.stopped_since = (w.stopped_since or now) if stopped(w.pid) else None
+            if a and a.cancelled and now - a.cancelled > CANCEL_GRACE:
                 self._kill(w, "its cancelled attempt did not stop")
                 del self.running[w]
-            elif a is not None and c.taskTimeout is not None and now - a.started > c.taskTimeout:
-                why = f"{a.task.describe()} timed out after taskTimeout={c.taskTimeout:g} s"
-                self._kill(w, why)
-                self._finish(w, TaskFailure(MinimrError(why), "", worker_lost=True), outcomes, durations)
-            elif stopped_for(w, now) > c.fetchTimeout:
-                why = f"stopped (SIGSTOP) for longer than fetchTimeout={c.fetchTimeout:g} s"
-                self._kill(w, why)
-                if a is not None:
-                    self._finish(w, TaskFailure(MinimrError(f"worker {w.slot} (pid {w.pid}) was "
-                                                            f"{why}"), "", worker_lost=True,
+            elif a and c.taskTimeout and now - a.started > c.taskTimeout:
+                self._kill(w, f"{a.task.describe()} timed out after taskTimeout={c.taskTimeout:g} s")
+                self._finish(w, TaskFailure(MinimrError(self.last_loss), "", worker_lost=True),
+                             outcomes, durations)
+            elif w.stopped_since and now - w.stopped_since > c.fetchTimeout:
+                self._kill(w, f"stopped (SIGSTOP) for longer than fetchTimeout={c.fetchTimeout:g} s")
+                if a:
+                    self._finish(w, TaskFailure(MinimrError(self.last_loss), "", worker_lost=True,
                                                 counted=False), outcomes, durations)
         if self.record.get("workers_lost", 0) > LOSSES_PER_SLOT * len(self.workers):
-            raise MinimrError(f"{self.record['workers_lost']} worker processes were lost during "
-                              f"this stage, more than the {LOSSES_PER_SLOT} per worker it "
-                              f"tolerates (workers die faster than they work); the last: "
-                              f"{self.last_loss}")
+            raise MinimrError(f"{self.record['workers_lost']} worker processes lost in this stage, "
+                              f"more than the {LOSSES_PER_SLOT} per worker it tolerates; the "
+                              f"last: {self.last_loss}")
 
     def _count(self, key):
         self.record[key] = self.record.get(key, 0) + 1
@@ -387,15 +382,13 @@ def killed(task):
     return "num_killed_maps" if is_map else "num_killed_reduces"
 
 
-def stopped_for(w, now):
-    """How long worker `w` has been seen stopped (state T in /proc: SIGSTOP), or 0."""
+def stopped(pid):
+    """Is the process stopped (SIGSTOP: state T in /proc)?"""
     try:
-        with open(f"/proc/{w.pid}/stat") as f:
-            stopped = f.read().rsplit(")", 1)[1].split()[0] == "T"
-    except (OSError, IndexError):
-        stopped = False
-    w.stopped_since = (w.stopped_since or now) if stopped else None
-    return now - w.stopped_since if stopped else 0.0
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
 
 
 def unpicklable(task, exc):
