@@ -158,7 +158,7 @@ def chaos(ctx, seed, every=0.5, until=4.0, sig=signal.SIGKILL):
         for t, slot in plan:
             if done.wait(max(0.0, start + t - time.monotonic())):
                 return
-            busy = {w.slot: w for w in list(ex.running)}
+            busy = {w.slot: w for w in list(ex.running) if w.pid not in [k[2] for k in kills]}
             n = len(ex.workers)
             victim = next((busy[s % n] for s in range(slot, slot + n) if s % n in busy), None)
             if victim is not None:

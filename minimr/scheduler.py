@@ -20,8 +20,9 @@ in one function), and the retry rule, in one place for every executor.
                         the task; the executor bounds such losses (executors/process.py)
       fetch failure     a map output is gone: re-run just the missing map tasks, then the
                         reduce task again (does not count against maxFailures; a stage
-                        gives up after MAX_STAGE_ATTEMPTS fetch failures a task, like
-                        spark.stage.maxConsecutiveAttempts)
+                        gives up when its outputs keep vanishing: after MAX_STAGE_ATTEMPTS
+                        (or maxFailures, if larger) fetch failures a task with no task
+                        succeeding meanwhile, like spark.stage.maxConsecutiveAttempts)
 
 The executor decides *where* and *how* tasks run; the scheduler decides *what* runs and
 *when*. The executor interface is small:
@@ -91,6 +92,7 @@ def _run_stage(ctx, job, tasks, kind):
         for task, out in zip(pending, outcomes):
             if not isinstance(out, TaskFailure):
                 results[task.partition] = out
+                fetch_rounds = 0                       # progress: failures counted anew
                 for key, v in out.metrics.items():     # executors' own counters/timers
                     stage[key] = stage.get(key, 0) + v
                 for aid, update in out.accumulators.items():
@@ -99,7 +101,7 @@ def _run_stage(ctx, job, tasks, kind):
             if out.fetch_failed is not None:
                 fetch_rounds += 1
                 stage["failed_shuffle"] = stage.get("failed_shuffle", 0) + 1
-                if fetch_rounds > MAX_STAGE_ATTEMPTS * len(tasks):   # outputs keep vanishing
+                if fetch_rounds > max(MAX_STAGE_ATTEMPTS, ctx.maxFailures) * len(tasks):
                     raise_task_failure(task, out)
                 lost = out.fetch_failed.shuffle_id
                 _ensure_shuffle(ctx, job, next(sh for sh in plan.parent_shuffles(task.node)

@@ -331,7 +331,7 @@ def test_a_task_that_always_sigkills_its_worker_ends_at_the_loss_bound(make_ctx)
     def die(x):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    with pytest.raises(MinimrError, match="21 worker processes were lost.*10 per worker.*signal 9"):
+    with pytest.raises(MinimrError, match="21 worker processes lost in this stage.*10 per worker.*signal 9"):
         ctx.parallelize([1], 1).map(die).collect()
     stage = ctx.jobs[-1]["stages"][-1]
     assert stage["workers_lost"] == stage["num_killed_maps"] == 21

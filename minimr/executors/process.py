@@ -243,11 +243,7 @@ class ProcessExecutor:
         try:
             done = recv_obj(w.conn)
         except (EOFError, OSError):
-            try:
-                why = exit_text(w.proc.wait(timeout=5))
-            except subprocess.TimeoutExpired:
-                why = "closed its socket"
-            self._lose(w, why)
+            why = self._lose(w)
             return TaskFailure(MinimrError(f"worker {w.slot} (pid {w.pid}) died while running "
                                            f"the task: {why}"), "", worker_lost=True,   # by
                                counted=w.proc.returncode not in KILLED_FROM_OUTSIDE)  # its doing?
@@ -287,10 +283,9 @@ class ProcessExecutor:
         w.proc.kill()
         self._lose(w, why)
 
-    def _lose(self, w, why):
-        """Worker `w` is dead: forget what it held (the hook), keep its slot for a new one."""
-        self._count("workers_lost")
-        self.last_loss = f"worker {w.slot} (pid {w.pid}): {why}"
+    def _lose(self, w, why=None):
+        """Worker `w` is dead (or must die): forget what it held (the hook), keep its
+        slot for a new one. Returns why it ended ("killed by signal 9 (Killed)")."""
         w.alive = False
         w.conn.close()
         try:
@@ -298,13 +293,17 @@ class ProcessExecutor:
         except subprocess.TimeoutExpired:
             w.proc.kill()
             w.proc.wait()
+        why = why or exit_text(w.proc.returncode)
+        self._count("workers_lost")
+        self.last_loss = f"worker {w.slot} (pid {w.pid}): {why}"
         self.worker_lost(w, f"worker {w.slot} (pid {w.pid}) lost: {why}")
+        return why
 
     def _reap(self):
         """Between stages: notice workers that died while idle (killed between jobs)."""
-        for w in self.workers:
-            if w.alive and w.proc.poll() is not None:
-                self._lose(w, exit_text(w.proc.returncode))
+        for w in self.workers:       # (a killed process with threads is waitable a little
+            if w.alive and (w.proc.poll() is not None or w.conn.poll()):   # after its EOF)
+                self._lose(w)
         self._refill()
 
     def _refill(self):
