@@ -37,8 +37,9 @@ make_executor (executors/__init__.py) makes a DiskExecutor; worker.py builds a D
 in each worker, which calls spill.py.
 
 Left out compared with Hadoop: HTTP fetch (reducers read map output files directly,
-one machine), speculative execution, the in-memory shuffle buffer on the reduce side,
-compression, JVM reuse settings.
+one machine), the in-memory shuffle buffer on the reduce side, compression, JVM reuse
+settings. (Speculative execution and the task timeout are the dispatch loop's, in
+executors/process.py, for both process executors.)
 """
 
 import glob

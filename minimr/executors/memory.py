@@ -20,13 +20,15 @@ driver knows only *where* they are, so a shuffle never passes through the driver
 
 Faults. A worker that dies (EOF on its socket) is replaced by a fresh process in the
 same slot; the blocks and map outputs it held are forgotten, so the scheduler
-recomputes exactly those from lineage (status()["recomputed"] lists them).
+recomputes exactly those from lineage (status()["recomputed"] lists them). A peer
+that gives no answer within fetchTimeout is a fetch failure. A peer must answer an
+HMAC challenge under the Context's secret before it is served (docs/faults.md).
 
 make_executor (executors/__init__.py) makes a MemoryExecutor; worker.py builds a
 MemoryEnv in each worker; the serial executor uses one MemoryEnv in the driver's own
 process, with no peers.
 
-Left out compared with Spark: speculative tasks, replicated storage levels
+Left out compared with Spark: replicated storage levels
 (MEMORY_ONLY_2 keeps one copy), and spilling (every storage level is MEMORY_ONLY: past
 cache_bytes a block is dropped, not written to disk; map outputs must fit in RAM).
 """

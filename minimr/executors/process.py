@@ -1,13 +1,20 @@
 """The driver's side of the memory and disk executors: N workers and one dispatch loop.
 
-    run_tasks(tasks) -> one outcome per task (scheduler.py calls it for each stage)
+    run_tasks(tasks, stage) -> one outcome per task (scheduler.py calls it for each stage)
       pickle each stage once (pickling.dumps_task)
       dispatch loop: an idle worker gets a task            ──RunTask──► worker.py
-        (pick: FIFO, or the memory executor's locality)   ◄──Done─────
-        wait for any Done; EOF = the worker died: replace it (procs.Worker),
-        worker_lost forgets what it held
+        (pick: FIFO, or the memory executor's locality),
+        or, all tasks started, a copy of a straggler (speculation)
+        wait up to TICK for any Done                      ◄──Done─────
+          EOF = the worker died: replace it (procs.Worker), worker_lost forgets what
+          it held; killed from outside (SIGKILL, SIGTERM, SIGINT): not counted
+          the first success of a task wins; its other attempt is cancelled (SIGUSR1)
+        watch: past taskTimeout -> kill, failed; stopped past fetchTimeout -> lost;
+          more than LOSSES_PER_SLOT losses a worker in the stage -> the job fails
       task_done: the executor notes what the worker now holds
 
+Faults are handled here once for both executors (docs/faults.md); what is counted
+(kills, losses, copies, recomputations) goes into the scheduler's stage record.
 MemoryExecutor (executors/memory.py) and DiskExecutor (executors/disk.py) subclass
 ProcessExecutor: they say which env their workers build and fill in the hooks.
 """
