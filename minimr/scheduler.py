@@ -108,6 +108,7 @@ def _run_stage(ctx, job, tasks, kind):
                                                if sh.shuffle_id == lost))
                 retry.append(task)                     # the same attempt, once it can read
                 continue
+            # the attempt that failed last (a speculative copy runs as the next number)
             task = dataclasses.replace(task, attempt=max(task.attempt, out.attempt or 0))
             if not out.counted or (task.failures + 1 < ctx.maxFailures and not _deterministic(out)):
                 retry.append(dataclasses.replace(task, attempt=task.attempt + 1,

@@ -54,9 +54,10 @@ class Task:
         """ "map task (reduceByKey) in stage 2, partition 1, attempt 4 of 4" """
         kind = (f"map task ({self.shuffle.op})" if self.shuffle is not None
                 else f"result task ({self.node.op})")
-        counted = "" if self.attempt == self.failures else f" ({self.failures + 1}"  # not counted:
-        return (f"{kind} in stage {self.stage_id}, partition {self.partition}, "  # lost, copies
-                f"attempt {self.attempt + 1}{counted} of {self.num_attempts}{counted and ' counted)'}")
+        tries = f"{self.attempt + 1} of {self.num_attempts}"
+        if self.attempt != self.failures:    # some were not counted (lost workers, copies)
+            tries = f"{self.attempt + 1} ({self.failures + 1} of {self.num_attempts} counted)"
+        return f"{kind} in stage {self.stage_id}, partition {self.partition}, attempt {tries}"
 
 
 @dataclass

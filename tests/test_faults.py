@@ -148,6 +148,35 @@ def test_a_worker_killed_at_a_named_point_costs_no_attempt(make, serial_answer, 
 
 
 @pytest.mark.parametrize("executor", PROCESS)
+def test_the_note_says_which_failures_were_counted(make, executor):
+    """Attempt 0 is killed from outside (not counted); attempts 1 and 2 raise: the job
+    fails at the third attempt, the second counted failure of maxFailures=2."""
+    ctx = make(executor, maxFailures=2, faults=[faults.kill(stage=0, partition=0)])
+
+    def fails(x):
+        raise KeyError("always")
+
+    with pytest.raises(KeyError) as info:
+        ctx.parallelize([1], 1).map(fails).collect()
+    assert "partition 0, attempt 3 (2 of 2 counted) failed" in " ".join(info.value.__notes__)
+
+
+def test_named_faults_replay_exactly(make, serial_answer):
+    """The same faults, two Contexts: the same stages, attempts and counters."""
+    plan = [faults.kill(stage=0, partition=1, at="after_write"), faults.fail(stage=1, partition=0),
+            faults.damage("flip", stage=0, partition=3)]
+    runs = []
+    for _ in range(2):
+        ctx = make("disk", faults=plan)
+        assert sorted(wordcount(ctx).collect()) == serial_answer
+        c = ctx.counters()
+        runs.append(([(s["kind"], s["tasks"], s["attempts"]) for s in ctx.jobs[-1]["stages"]],
+                     {k: c.get(k) for k in ("WORKERS_LOST", "NUM_KILLED_MAPS", "FAILED_SHUFFLE")}))
+    assert runs[0] == runs[1]
+    assert runs[0][1] == {"WORKERS_LOST": 1, "NUM_KILLED_MAPS": 1, "FAILED_SHUFFLE": 1}
+
+
+@pytest.mark.parametrize("executor", PROCESS)
 def test_a_worker_that_exits_by_the_tasks_doing_counts_as_a_failure(make, serial_answer, executor):
     ctx = make(executor, faults=[faults.crash(stage=0, partition=3)])
     assert sorted(wordcount(ctx).collect()) == serial_answer
