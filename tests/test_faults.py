@@ -15,6 +15,7 @@ margin and a timeout; nothing here asserts speed.
 import fcntl
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -191,8 +192,13 @@ def test_a_worker_that_exits_by_the_tasks_doing_counts_as_a_failure(make, serial
 @pytest.mark.parametrize("sig", [signal.SIGSEGV, signal.SIGABRT])
 def test_a_task_that_kills_its_worker_with_a_crash_signal_is_counted(make, executor, sig):
     ctx = make(executor, maxFailures=2)
+
+    def crash(x):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))      # no core file left behind
+        os.kill(os.getpid(), sig)
+
     with pytest.raises(MinimrError, match=f"died while running the task: killed by signal {sig}"):
-        ctx.parallelize([1, 2], 2).map(lambda x: os.kill(os.getpid(), sig)).collect()
+        ctx.parallelize([1, 2], 2).map(crash).collect()
     assert stages(ctx, "result")[0]["attempts"] == 2 * 2
 
 

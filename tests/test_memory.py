@@ -9,6 +9,7 @@ processes, so a driver-side counter would not see them.
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -311,6 +312,7 @@ def test_a_task_that_always_ends_its_worker_ends_the_job(make_ctx, how):
     before = {w["pid"] for w in ctx.status()["workers"]}
 
     def die(x):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))      # no core file left behind
         os._exit(3) if how == "os._exit" else os.abort()
 
     with pytest.raises(MinimrError, match="died") as info:
