@@ -317,7 +317,7 @@ def _(ex):
             return wordcount(ctx)
 
 
-@row("the crash test (6.5840: exit 1/3, sleep 1/3; maxFailures=50, taskTimeout=3)", PROCESS,
+@row("crash test (6.5840): exit 1/3, sleep 1/3; maxFailures=50, taskTimeout=3", PROCESS,
      limit=900)     # memory: every crash loses the map outputs in that worker's RAM
 def _(ex):
     from minimr import TaskContext
