@@ -527,9 +527,17 @@ def children():
                     fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == me and fields[0] != "Z":
+            if int(fields[1]) == me and fields[0] != "Z" and is_worker(name):
                 out.add(int(name))
     return out
+
+
+def is_worker(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"minimr.worker" in f.read()
+    except OSError:
+        return False
 
 
 def in_session(sid):

@@ -97,7 +97,8 @@ def wait_until(cond, seconds):
 
 
 def children():
-    """The pids of this process's live children (from /proc: ppid == us)."""
+    """The pids of this process's live minimr workers (from /proc: ppid == us; not, say,
+    the session's Spark JVM)."""
     me, out = os.getpid(), set()
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -106,9 +107,17 @@ def children():
                     fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == me and fields[0] != "Z":
+            if int(fields[1]) == me and fields[0] != "Z" and is_worker(name):
                 out.add(int(name))
     return out
+
+
+def is_worker(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"minimr.worker" in f.read()
+    except OSError:
+        return False
 
 
 # ------------------------------------------------ a fault at a named point of a task
@@ -393,6 +402,7 @@ def test_an_evicted_block_is_recomputed_alone(make, tmp_path, executor):
 def test_a_replacement_killed_while_it_starts_is_one_more_lost_worker(make, executor):
     ctx = make(executor, maxFailures=1)
     first = {w["pid"] for w in ctx.status()["workers"]}
+    others = children()                   # every worker already there (other Contexts too)
     victims = []
 
     def kill_a_worker_then_its_replacement():
@@ -401,7 +411,7 @@ def test_a_replacement_killed_while_it_starts_is_one_more_lost_worker(make, exec
         victims.append(min(first))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and len(victims) < 2:
-            for pid in children() - first:
+            for pid in children() - others:
                 os.kill(pid, signal.SIGKILL)               # before its handshake
                 victims.append(pid)
                 break
