@@ -5,10 +5,12 @@ physical lines, per module and in total.
     python -m benchmarks.linecount --check    # exit status 1 when over budget
 
 The engine is ``minimr/`` without ``executors/spark.py`` (real PySpark does that work),
-without the report/rendering package ``minimr/report/`` and without the
+without the report/rendering package ``minimr/report/``, without the
 PySpark-compatibility layer ``minimr/compat/`` and ``minimr/submit.py`` (glue that maps
-PySpark's names onto the engine, and the command that runs PySpark programs with it).
-Those are counted too, and printed below the engine, but not in its budget.
+PySpark's names onto the engine, and the command that runs PySpark programs with it) and
+without the fault-injection tooling ``minimr/faults.py`` (for tests and learners; the
+engine's side of it, ``task.at`` and ``Env.faults``, is counted). Those are counted too,
+and printed below the engine, but not in its budget.
 """
 
 import argparse
@@ -23,7 +25,7 @@ BUDGET = 2400 + 300 + 250 + 200  # engine code lines: the core, PySpark's wider 
                                  # (SparkConf, checkpoints, pipe, approximate actions, ...),
                                  # surviving faults, events and their counters
 MODULE_LIMIT = 450       # physical lines of any engine module
-OUTSIDE = ("executors/spark.py", "report/", "compat/", "submit.py")
+OUTSIDE = ("executors/spark.py", "report/", "compat/", "submit.py", "faults.py")
 
 
 def code_lines(source: str) -> int:

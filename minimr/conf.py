@@ -5,9 +5,11 @@
 
 Context.getConf() returns one (a copy: changing it changes nothing), and the
 PySpark-compatibility layer passes a program's own SparkConf to the Context. Values are
-kept as strings, as in Spark. `settings` and `int_setting` are how the Context reads
-the settings it is given.
+kept as strings, as in Spark. `settings`, `int_setting` and `setting` are how the Context
+reads the settings it is given.
 """
+
+import re
 
 from .errors import MinimrError, positive
 
@@ -28,6 +30,24 @@ def int_setting(conf, key, default):
     """A setting that must be a positive integer, or `default` if it is not set."""
     value = conf.get(key)
     return default if value is None else positive(int(value) if value.strip().isdigit() else value, key)
+
+
+def setting(conf, key, given, default):
+    """A keyword argument if given, else the program's setting `key` read as Spark reads
+    it (like `default`: "true"/"false", a number, or a time "100ms", "2s"...), else default."""
+    value = conf.get(key)
+    if given is not None or value is None:
+        return default if given is None else given
+    value = value.strip().lower()
+    if isinstance(default, bool):
+        return {"true": True, "false": False}.get(value, value)
+    number = re.fullmatch(r"([0-9.]+)(ms|s|m|min|h)?", value) if key.endswith("Runtime") else None
+    if number:            # a time: Spark's unit for a bare number is milliseconds
+        return float(number[1]) * {"ms": 1e-3, "s": 1, "m": 60, "min": 60, "h": 3600}[number[2] or "ms"]
+    try:
+        return float(value)
+    except ValueError:
+        return value                  # the caller's check names it
 
 
 class SparkConf:

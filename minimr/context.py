@@ -1,7 +1,8 @@
 """The Context: where a program starts (PySpark's SparkContext).
 
     ctx = Context(executor="serial" | "memory" | "disk" | "spark", workers=N, maxFailures=4,
-                  conf=SparkConf or {"spark.default.parallelism": "8", ...})
+                  conf=SparkConf or {"spark.default.parallelism": "8", ...},
+                  taskTimeout=None, fetchTimeout=30, speculation=False, ...)   (docs/faults.md)
     ctx.parallelize(data, numSlices) / ctx.range(...) / ctx.textFile(path, minPartitions)
         / ctx.wholeTextFiles(path) / ctx.pickleFile(path) -> RDDs (lazy: nothing runs yet)
     ctx.broadcast(value), ctx.accumulator(0)
@@ -26,10 +27,11 @@ import threading
 import uuid
 
 from . import io, pickling, plan, spill
-from .conf import SparkConf, int_setting, settings
-from .errors import MinimrError, positive
+from .conf import SparkConf, int_setting, setting, settings
+from .errors import MinimrError, positive, real
 from .events import EventLog, hadoop_counters
 from .executors import make_executor
+from .faults import check_faults
 from .rdd import RDD
 from .scheduler import run_job
 from .shared import Accumulator, AddingAccumulatorParam, Broadcast
@@ -56,9 +58,13 @@ class Context:
     """
 
     def __init__(self, executor="serial", workers=None, maxFailures=None, conf=None,
+                 taskTimeout=None, fetchTimeout=30, speculation=None, speculationMultiplier=None,
+                 speculationQuantile=None, speculationMinTaskRuntime=None, faults=(),
                  events=True, eventLog=None, progress=None, **options):
-        """`conf`: a SparkConf or a dict of "spark.*" settings; `maxFailures`, if given,
-        wins over its spark.task.maxFailures (default 4)."""
+        """`conf`: a SparkConf or a dict of "spark.*" settings. A keyword wins over its
+        setting: `maxFailures` over spark.task.maxFailures (default 4), `speculation...`
+        over spark.speculation, spark.speculation.multiplier (3), .quantile (0.9),
+        .minTaskRuntime (100ms)."""
         if workers is not None:
             positive(workers, "workers")
         self._conf = settings(conf)      # the program's settings (getConf() adds ours)
@@ -68,6 +74,22 @@ class Context:
             self._conf, "spark.default.parallelism", None)
         self.executor_name, self.workers, self.maxFailures = executor, workers, maxFailures
         self.events = EventLog(events, eventLog)     # what happens, as Spark's listener events
+        # Hadoop's mapreduce.task.timeout, and Spark 4's spark.speculation* (docs/faults.md)
+        self.taskTimeout = None if taskTimeout is None else real(taskTimeout, "taskTimeout", 0)
+        self.fetchTimeout = real(fetchTimeout, "fetchTimeout", 0)
+        spec = functools.partial(setting, self._conf)      # a keyword, else the setting
+        self.speculation = spec("spark.speculation", speculation, False)
+        if not isinstance(self.speculation, bool):
+            raise MinimrError("speculation (spark.speculation) must be True or False, got "
+                              f"{self.speculation!r}")
+        self.speculationMultiplier = real(spec("spark.speculation.multiplier", speculationMultiplier, 3.0),
+                                          "speculationMultiplier (spark.speculation.multiplier)", 0)
+        self.speculationQuantile = real(spec("spark.speculation.quantile", speculationQuantile, 0.9),
+                                        "speculationQuantile (spark.speculation.quantile)", 0, 1, True)
+        self.speculationMinTaskRuntime = real(
+            spec("spark.speculation.minTaskRuntime", speculationMinTaskRuntime, 0.1),
+            "speculationMinTaskRuntime (spark.speculation.minTaskRuntime)", 0, low_ok=True)
+        self.faults = check_faults(faults, executor)
         self._ids = itertools.count()
         self._stage_ids = itertools.count()      # the scheduler numbers stages from these
         self._broadcasts = {}        # id -> pickled value (the driver's snapshot)

@@ -10,6 +10,7 @@ Raised all over the engine; scheduler.raise_task_failure raises a task's failure
 the driver; FetchFailed is raised by the envs' shuffle_read and handled by the scheduler.
 """
 
+import math
 import numbers
 
 
@@ -48,3 +49,13 @@ def positive(n, what):
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
         raise MinimrError(f"{what} must be a positive integer, got {n!r}")
     return int(n)
+
+
+def real(x, what, low, high=math.inf, low_ok=False):
+    """x as a float, if it is a number above `low` (or equal, with low_ok) and at most
+    `high`; else a MinimrError naming it."""
+    if isinstance(x, numbers.Real) and not isinstance(x, bool) and x <= high \
+            and (low <= x if low_ok else low < x):
+        return float(x)
+    raise MinimrError(f"{what} must be a number {'>=' if low_ok else '>'} {low}"
+                      + (f" and <= {high}" if high < math.inf else "") + f", got {x!r}")

@@ -10,23 +10,33 @@ never leave a process or a directory behind.
 
 Messages are framed as one header, one pickle and its big buffers sent as they are
 (send_obj/recv_obj). Clean-up: atexit stops every live executor; SIGTERM kills their
-workers at once; and each worker watches its parent, so even a SIGKILLed driver leaves
-nothing behind (worker.py).
+workers at once; a worker asks the kernel to SIGKILL it when the driver dies
+(PR_SET_PDEATHSIG, worker.py), so even a SIGKILLed driver leaves no process behind,
+whatever its workers are doing. That signal fires when the driver's *thread* that
+started the worker ends, so every worker is started by one long-lived thread (spawn).
+A Context's directory holds a `lock` file its driver keeps flock'ed while it lives; a
+new Context removes every directory whose lock nobody holds (its driver died), as a
+Hadoop NodeManager cleans its local dirs when it starts.
 
 Used by executors/process.py (the dispatch loop both process executors share) and
 worker.py (the other end of every socket here).
 """
 
 import atexit
+import fcntl
+import glob
 import os
+import queue
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import shutil
 import tempfile
 import threading
 import weakref
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
@@ -36,7 +46,8 @@ from .task import TaskFailure, TaskResult
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # a worker is `python -c _BOOT ROOT FD`: this very minimr, whatever the cwd holds
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from minimr.worker import main; main(int(sys.argv[2]))"
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from minimr.worker import main; "
+         "main(int(sys.argv[2]), int(sys.argv[3]))")
 
 
 # ------------------------------------------------------------------ messages (records)
@@ -99,8 +110,8 @@ class Worker:
         env = dict(os.environ, PYTHONHASHSEED=os.environ.get("PYTHONHASHSEED", "0"))
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")     # one core per worker: no BLAS thread pools
-        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, _ROOT, str(theirs.fileno())],
-                                     pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+        self.proc = spawn([sys.executable, "-c", _BOOT, _ROOT, str(theirs.fileno()), str(os.getpid())],
+                          pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
         theirs.close()
         self.slot, self.pid, self.conn = slot, self.proc.pid, Connection(ours.detach())
         self.address = None       # where peers fetch its map outputs (memory)
@@ -109,7 +120,11 @@ class Worker:
         self.stages = set()       # stage keys already sent
         self.tasks_run = 0
         self.alive = True
-        send_obj(self.conn, hello)
+        self.stopped_since = None   # when the driver first saw it stopped (SIGSTOP)
+        try:
+            send_obj(self.conn, hello)
+        except OSError:
+            pass                    # killed already: handshake() says so
 
     def handshake(self, timeout=60):
         """Wait for "ready" (the worker has built its env)."""
@@ -139,9 +154,64 @@ def forget(d, first):
         del d[key]
 
 
-def private_dir(prefix, parent=None):
-    """A new directory only this user can enter (mode 0700)."""
-    return tempfile.mkdtemp(prefix=prefix, dir=parent)
+_spawns, _spawner = queue.SimpleQueue(), [None]     # requests; the pid that runs the thread
+
+
+def spawn(args, **kwargs):
+    """subprocess.Popen(args, **kwargs), run by one long-lived thread of this process."""
+    with _lock:
+        if _spawner[0] != os.getpid():          # (a forked driver needs its own thread)
+            _spawner[0] = os.getpid()
+            threading.Thread(target=_spawn_forever, daemon=True, name="minimr-spawner").start()
+    started = Future()
+    _spawns.put((args, kwargs, started))
+    return started.result()
+
+
+def _spawn_forever():
+    while True:
+        args, kwargs, started = _spawns.get()
+        try:
+            started.set_result(subprocess.Popen(args, **kwargs))
+        except BaseException as exc:
+            started.set_exception(exc)
+
+
+_lock = threading.Lock()
+_locks = {}             # directory -> the open file whose flock says "my driver is alive"
+
+
+def private_dir(prefix, parent=None, lock=True):
+    """A new directory only this user can enter (mode 0700), with a `lock` file this
+    process holds (flock) until release(); first remove the minimr directories in
+    `parent` whose lock nobody holds."""
+    parent = parent or tempfile.gettempdir()
+    for old in glob.glob(os.path.join(glob.escape(parent), "minimr-*", "lock")):
+        if not _held(old):
+            shutil.rmtree(os.path.dirname(old), ignore_errors=True)
+    path = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    if lock:                   # locked before it has its name: never seen unlocked
+        fd = os.open(os.path.join(path, "lock.new"), os.O_CREAT | os.O_WRONLY, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(os.path.join(path, "lock.new"), os.path.join(path, "lock"))
+        _locks[path] = fd
+    return path
+
+
+def _held(lock):
+    """Does a live process hold this flock? (If we cannot open it, assume so.)"""
+    try:
+        with open(lock) as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+
+
+def release(path):
+    fd = _locks.pop(path, None)
+    if fd is not None:
+        os.close(fd)
 
 
 # ------------------------------------------- never leave workers or temp dirs behind

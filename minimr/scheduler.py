@@ -12,20 +12,25 @@ in one function), and the retry rule, in one place for every executor.
 
     run_stage(tasks)   executor.run_tasks(tasks) -> one outcome per task attempt
       TaskResult        done; merge its accumulator updates (successful attempts only)
-      TaskFailure       user error: try again, up to ctx.maxFailures attempts of that task
-                        (spark.task.maxFailures; a MinimrError such as an unpicklable
-                        result is not retried); then fail the job with the user's
-                        exception type, the engine context as a note, the remote
-                        traceback as __cause__
+      TaskFailure       user error: try again, until the task has failed ctx.maxFailures
+                        times (spark.task.maxFailures; a MinimrError such as an
+                        unpicklable result is not retried); then fail the job with the
+                        user's exception type, the engine context as a note, the remote
+                        traceback as __cause__. An attempt whose worker was killed from
+                        outside (SIGKILL, SIGTERM, SIGINT) is retried without counting,
+                        as Spark does for an executor lost for a reason not caused by
+                        the task; the executor bounds such losses (executors/process.py)
       fetch failure     a map output is gone: re-run just the missing map tasks, then the
                         reduce task again (does not count against maxFailures; a stage
-                        gives up after MAX_STAGE_ATTEMPTS fetch failures a task, like
-                        spark.stage.maxConsecutiveAttempts)
+                        gives up when its outputs keep vanishing: after MAX_STAGE_ATTEMPTS
+                        (or maxFailures, if larger) fetch failures a task with no task
+                        succeeding meanwhile, like spark.stage.maxConsecutiveAttempts)
 
 The executor decides *where* and *how* tasks run; the scheduler decides *what* runs and
 *when*. The executor interface is small:
 
-    executor.run_tasks(tasks)            -> list of TaskResult | TaskFailure (same order)
+    executor.run_tasks(tasks, stage)     -> list of TaskResult | TaskFailure (same order);
+                                            kills, losses, copies counted into `stage`
     executor.missing_outputs(shuffle)    -> map partitions whose output is not available
     executor.unpersist(rdd_id), executor.stop(), executor.default_parallelism
 
@@ -117,12 +122,13 @@ def _run_tasks(ctx, job, stage, tasks):
     pending = tasks
     fetch_rounds = 0
     while pending:
-        outcomes = ctx._executor.run_tasks(pending)
+        outcomes = ctx._executor.run_tasks(pending, stage)
         stage["attempts"] += len(pending)
         retry = []
         for task, out in zip(pending, outcomes):
             if not isinstance(out, TaskFailure):
                 results[task.partition] = out
+                fetch_rounds = 0                       # progress: failures counted anew
                 for key, v in out.metrics.items():     # executors' own counters/timers
                     stage[key] = stage.get(key, 0) + v
                 for aid, update in out.accumulators.items():
@@ -133,13 +139,18 @@ def _run_tasks(ctx, job, stage, tasks):
                 ctx.events.emit("FetchFailed", job=job["job"], **task.ids(),
                                 shuffle=ff.shuffle_id, map=ff.map_id, reason=ff.why)
                 fetch_rounds += 1
-                if fetch_rounds > MAX_STAGE_ATTEMPTS * len(tasks):   # outputs keep vanishing
+                stage["failed_shuffle"] = stage.get("failed_shuffle", 0) + 1
+                if fetch_rounds > max(MAX_STAGE_ATTEMPTS, ctx.maxFailures) * len(tasks):
                     raise_task_failure(task, out)
                 _ensure_shuffle(ctx, job, next(sh for sh in plan.parent_shuffles(task.node)
                                                if sh.shuffle_id == ff.shuffle_id))
                 retry.append(task)                     # the same attempt, once it can read
-            elif task.attempt + 1 < ctx.maxFailures and not _deterministic(out):
-                retry.append(dataclasses.replace(task, attempt=task.attempt + 1))
+                continue
+            # the attempt that failed last (a speculative copy runs as the next number)
+            task = dataclasses.replace(task, attempt=max(task.attempt, out.attempt or 0))
+            if not out.counted or (task.failures + 1 < ctx.maxFailures and not _deterministic(out)):
+                retry.append(dataclasses.replace(task, attempt=task.attempt + 1,
+                                                 failures=task.failures + out.counted))
             else:
                 raise_task_failure(task, out)
         pending = retry

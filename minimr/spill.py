@@ -52,7 +52,7 @@ from operator import itemgetter
 
 from . import pickling
 from .shuffle import identity, combine, stable_hash
-from .task import add_metric
+from .task import add_metric, at
 
 LEN = struct.Struct("<I")          # record header: the pickle's length
 RECORD_COST = 200                  # bytes a buffered record holds beyond its pickle: the
@@ -92,6 +92,7 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
     add_metric("map_output_bytes", bytes_out + used - RECORD_COST * written)
     if used or not spills:
         spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
+    at("spill", run=spills[0][0].path)      # (fault injection: damage a run before the merge)
     final = os.path.join(workdir, "file.out")
     if len(spills) == 1:                     # one spill is already the map output (Hadoop too)
         os.link(spills[0][0].path, final)

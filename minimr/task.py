@@ -45,6 +45,7 @@ class Task:
     shuffle: Any = None                    # plan.Shuffled: this is a map task for it
     func: Optional[Callable] = None        # result task: iterator -> value
     num_attempts: int = 1                  # maxFailures, for messages
+    failures: int = 0                      # earlier attempts' failures counted against it
 
     def __repr__(self):
         return f"<Task: {self.describe()}>"
@@ -57,8 +58,10 @@ class Task:
         """ "map task (reduceByKey) in stage 2, partition 1, attempt 4 of 4" """
         kind = (f"map task ({self.shuffle.op})" if self.shuffle is not None
                 else f"result task ({self.node.op})")
-        return (f"{kind} in stage {self.stage_id}, partition {self.partition}, "
-                f"attempt {self.attempt + 1} of {self.num_attempts}")
+        tries = f"{self.attempt + 1} of {self.num_attempts}"
+        if self.attempt != self.failures:    # some were not counted (lost workers, copies)
+            tries = f"{self.attempt + 1} ({self.failures + 1} of {self.num_attempts} counted)"
+        return f"{kind} in stage {self.stage_id}, partition {self.partition}, attempt {tries}"
 
 
 @dataclass
@@ -78,12 +81,15 @@ class TaskFailure:
     traceback: str
     fetch_failed: FetchFailed | None = None
     worker_lost: bool = False
+    counted: bool = True          # against maxFailures: not if its worker was killed from outside
+    attempt: int | None = None    # which attempt failed (set by the process executors)
 
     def __repr__(self):
         return f"<TaskFailure {type(self.exception).__name__}: {self.exception}>"
 
     def fields(self, task):                            # for its TaskEnd event
-        return {"outcome": "lost" if self.worker_lost else "failed",
+        outcome = "killed" if not self.counted else "lost" if self.worker_lost else "failed"
+        return {"outcome": outcome,
                 "error": f"{type(self.exception).__name__}: {self.exception}"[:300]}
 
 
@@ -115,9 +121,12 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
     _current.metrics = metrics = {}
     start = time.perf_counter()
     try:
+        at("start")
         records = counted(task.node.iterator(task.partition, env), "output_records")
         if task.shuffle is not None:
+            at("before_write")
             value = env.shuffle_write(task.shuffle, task.partition, records)
+            at("after_write")
         else:
             value = task.func(records)
         del records                          # ends the record generators: counts flushed
@@ -174,6 +183,7 @@ class Env:
     unpickled once, on first use (each env then adds the cache and the shuffle)."""
 
     address = None            # where peers fetch this env's map outputs (memory workers)
+    faults = ()               # faults to inject at named points (faults.py)
 
     def __init__(self):
         self.broadcasts = {}      # bid -> pickled value, as the driver sent it
@@ -193,6 +203,18 @@ class Env:
 
 def current_env():
     return getattr(_current, "env", None)
+
+
+def current_task():
+    return getattr(_current, "task", None)
+
+
+def at(point, **where):
+    """A named point in a running task ("start", "before_write", "after_write", "fetch",
+    "reduce", "spill"): a fault planned there (Context(faults=...), faults.py) happens."""
+    env = current_env()
+    for fault in env.faults if env is not None else ():
+        fault.maybe_fire(point, current_task(), env, where)
 
 
 def task_accumulators():

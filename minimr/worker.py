@@ -12,12 +12,16 @@ with the driver::
            "stop", or EOF (the driver is gone): exit
 
 The two executors' workers differ only in their env: where shuffle blocks and cached
-partitions go, not in this loop. The worker exits when told to, when its socket to the
-driver closes, or when its parent process changes (the driver died, even by SIGKILL);
-the last case also removes the Context's directory. Ctrl-C in a terminal reaches the
-whole process group: workers ignore SIGINT and let the driver stop them.
+partitions go, not in this loop. The worker exits when told to, or when its socket to
+the driver closes; and the kernel kills it when the driver dies, even by SIGKILL and
+even while a task holds the GIL in one long C call (PR_SET_PDEATHSIG; where there is no
+prctl, a thread watching the parent does it). Ctrl-C in a terminal reaches the whole
+process group: workers ignore SIGINT and let the driver stop them. SIGUSR1 from the
+driver cancels the running attempt (another attempt of the task won): the task raises
+TaskKilled at its next Python line, and the worker goes on with the next task.
 """
 
+import ctypes
 import os
 import shutil
 import signal
@@ -31,13 +35,15 @@ from multiprocessing.connection import Connection
 from . import pickling
 from .errors import MinimrError
 from .procs import Done, recv_obj, send_obj
-from .task import Task, TaskFailure, run_task
+from .task import Task, TaskFailure, current_task, run_task
 
 STAGES_KEPT = 16            # unpickled stages a worker keeps for the next tasks
 
 
-def main(fd):
+def main(fd, driver):
+    _die_with(driver)
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the driver's to handle
+    signal.signal(signal.SIGUSR1, _cancel)
     for stream in (sys.stdout, sys.stderr):         # whole lines: workers share a terminal
         stream.reconfigure(line_buffering=True, write_through=False)
     conn = Connection(fd)
@@ -45,6 +51,7 @@ def main(fd):
     sys.path[:] = hello["sys_path"]                 # so functions pickled by reference import
     _watch_parent(os.getppid(), hello["dir"])
     env = hello["env"](hello["dir"], **hello["options"])
+    env.faults = hello["faults"]
     send_obj(conn, (os.getpid(), env.address))
     stages = OrderedDict()                          # stage key -> unpickled stage, a few
     while True:
@@ -98,6 +105,26 @@ def run_one(msg, env, stages):
             outcome.exception = RuntimeError(f"{type(exc).__name__}: {exc} (the original "
                                              "exception could not be pickled)")
     return outcome
+
+
+class TaskKilled(Exception):
+    """The driver cancelled this attempt: another attempt of the task finished first."""
+
+
+def _cancel(signum, frame):
+    if current_task() is not None:       # between tasks there is nothing to cancel
+        raise TaskKilled("cancelled by the driver: another attempt of this task won")
+
+
+def _die_with(driver):
+    """Ask the kernel to SIGKILL this process when the driver's thread that started it
+    ends (prctl PR_SET_PDEATHSIG = 1); exit now if the driver is already gone."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass                             # no prctl (not Linux): _watch_parent does it
+    if os.getppid() != driver:
+        os._exit(0)
 
 
 def _watch_parent(ppid, workdir):

@@ -15,7 +15,7 @@ import pytest
 
 import minimr
 from minimr import events as minimr_events
-from minimr.report import html, timeline
+from minimr.report import timeline
 
 pytestmark = [pytest.mark.minimr_only, pytest.mark.timeout(120)]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -9,6 +9,7 @@ processes, so a driver-side counter would not see them.
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -326,12 +327,15 @@ def test_exhausted_retries_raise_the_users_exception_with_context(make_ctx):
 
 
 @pytest.mark.timeout(60)
-def test_a_task_that_always_kills_its_worker_ends_the_job(make_ctx):
+@pytest.mark.parametrize("how", ["os._exit", "SIGABRT"])
+def test_a_task_that_always_ends_its_worker_ends_the_job(make_ctx, how):
+    """A worker that dies by the task's own doing counts against maxFailures."""
     ctx = make_ctx(maxFailures=3)
     before = {w["pid"] for w in ctx.status()["workers"]}
 
     def die(x):
-        os.kill(os.getpid(), signal.SIGKILL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))      # no core file left behind
+        os._exit(3) if how == "os._exit" else os.abort()
 
     with pytest.raises(MinimrError, match="died") as info:
         ctx.parallelize([1], 1).map(die).collect()
@@ -339,6 +343,23 @@ def test_a_task_that_always_kills_its_worker_ends_the_job(make_ctx):
     assert ctx.jobs[-1]["stages"][-1]["attempts"] == 3            # no endless loop
     after = {w["pid"] for w in ctx.status()["workers"]}
     assert len(after) == 2 and not any(alive(p) for p in before - after)
+    assert ctx.parallelize(range(5), 2).collect() == list(range(5))
+
+
+@pytest.mark.timeout(90)
+def test_a_task_that_always_sigkills_its_worker_ends_at_the_loss_bound(make_ctx):
+    """SIGKILL looks like a kill from outside (not counted against maxFailures), so the
+    bound on worker losses (10 per worker slot in a stage) ends the job instead."""
+    ctx = make_ctx(maxFailures=3)
+
+    def die(x):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(MinimrError, match="21 worker processes lost in this stage.*10 per worker.*signal 9"):
+        ctx.parallelize([1], 1).map(die).collect()
+    stage = ctx.jobs[-1]["stages"][-1]
+    c = ctx.counters()                   # (the failed job's events count too)
+    assert stage["workers_lost"] == c["WORKERS_LOST"] == c["NUM_KILLED_MAPS"] == 21
     assert ctx.parallelize(range(5), 2).collect() == list(range(5))
 
 
@@ -480,6 +501,7 @@ HANGING_DRIVER = """
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_driver_killed_mid_job_leaves_no_workers_or_temp_dir(tmp_path, sig):
+    """(tests/test_faults.py does this on both executors, with a task holding the GIL.)"""
     proc = _run_driver(tmp_path, HANGING_DRIVER)
     try:
         info = json.loads(proc.stdout.readline())
@@ -490,6 +512,8 @@ def test_driver_killed_mid_job_leaves_no_workers_or_temp_dir(tmp_path, sig):
     finally:
         proc.kill()                                     # if the test failed: no leftovers
     assert wait_until(lambda: not any(alive(p) for p in info["pids"]), 5), "orphan workers"
+    if sig == signal.SIGKILL:                           # no code ran: the next Context cleans
+        minimr.Context(executor="memory", workers=1).stop()
     assert wait_until(lambda: not os.path.exists(info["tmpdir"]), 5), "temp dir left behind"
 
 

@@ -37,8 +37,9 @@ make_executor (executors/__init__.py) makes a DiskExecutor; worker.py builds a D
 in each worker, which calls spill.py.
 
 Left out compared with Hadoop: HTTP fetch (reducers read map output files directly,
-one machine), speculative execution, the in-memory shuffle buffer on the reduce side,
-compression, JVM reuse settings.
+one machine), the in-memory shuffle buffer on the reduce side, compression, JVM reuse
+settings. (Speculative execution and the task timeout are the dispatch loop's, in
+executors/process.py, for both process executors.)
 """
 
 import glob
@@ -51,7 +52,7 @@ from .. import spill
 from ..errors import FetchFailed, MinimrError
 from ..procs import private_dir
 from .process import ProcessExecutor
-from ..task import Env, TaskContext, TaskFailure, add_metric
+from ..task import Env, TaskContext, TaskFailure, add_metric, at
 
 MiB = 1 << 20
 CACHE_BATCH = 1024                     # records per pickle in a cache file
@@ -100,6 +101,7 @@ class DiskEnv(Env):
             return None
         except (spill.ChecksumError, ValueError):     # damaged: drop it, compute it again
             add_metric("cache_files_damaged", 1)
+            add_metric("recomputed_partitions", 1)
             for name in (path, path + ".index"):
                 if os.path.exists(name):
                     os.remove(name)
@@ -137,6 +139,7 @@ class DiskEnv(Env):
         sid, start = shuffled.shuffle_id, time.perf_counter()
         work = self._scratch(f"reduce-{sid}-{reduce_id}-{next(self.tasks)}")
         segments = []
+        at("fetch")
         for m in range(shuffled.parent.num_partitions):
             out = os.path.join(map_output_dir(self.root, sid, m), "file.out")
             try:
@@ -148,6 +151,7 @@ class DiskEnv(Env):
         add_metric("shuffle_fetch_seconds", time.perf_counter() - start)
         add_metric("shuffled_maps", shuffled.parent.num_partitions)     # empty ones too
         add_metric("merged_map_outputs", shuffled.parent.num_partitions)
+        at("reduce")
         return spill.reduce_side(segments, shuffled, self.merge_factor, work)
 
 
@@ -177,7 +181,7 @@ class DiskExecutor(ProcessExecutor):
         if tmpdir is not None and not os.path.isdir(tmpdir):
             raise MinimrError(f"disk executor: tmpdir {tmpdir!r} is not a directory")
         self.keep_dir = bool(keep_files)
-        self.root = private_dir("minimr-disk-", tmpdir)
+        self.root = private_dir("minimr-disk-", tmpdir, lock=not keep_files)   # kept: never cleaned
         for sub in ("cache", "attempts"):
             os.mkdir(os.path.join(self.root, sub), 0o700)
         super().__init__(ctx, self.root, {"sort_buffer_bytes": sort_buffer_bytes,

@@ -20,18 +20,22 @@ driver knows only *where* they are, so a shuffle never passes through the driver
 
 Faults. A worker that dies (EOF on its socket) is replaced by a fresh process in the
 same slot; the blocks and map outputs it held are forgotten, so the scheduler
-recomputes exactly those from lineage (status()["recomputed"] lists them).
+recomputes exactly those from lineage (status()["recomputed"] lists them). A peer
+that gives no answer within fetchTimeout is a fetch failure. A peer must answer an
+HMAC challenge under the Context's secret before it is served (docs/faults.md).
 
 make_executor (executors/__init__.py) makes a MemoryExecutor; worker.py builds a
 MemoryEnv in each worker; the serial executor uses one MemoryEnv in the driver's own
 process, with no peers.
 
-Left out compared with Spark: speculative tasks, replicated storage levels
+Left out compared with Spark: replicated storage levels
 (MEMORY_ONLY_2 keeps one copy), and spilling (every storage level is MEMORY_ONLY: past
 cache_bytes a block is dropped, not written to disk; map outputs must fit in RAM).
 """
 
+import hmac
 import os
+import struct
 import sys
 import threading
 import time
@@ -43,7 +47,9 @@ from ..errors import FetchFailed, MinimrError
 from ..procs import forget, private_dir
 from .process import ProcessExecutor
 from ..shuffle import bucketize, reduce_side_combine
-from ..task import Env, TaskFailure, add_metric, counted
+from ..task import Env, TaskFailure, add_metric, at, counted
+
+REQUEST = struct.Struct("!3Q")     # a peer's fetch: shuffle id, map id, reduce id
 
 
 # ------------------------------------------------------------------ worker side
@@ -52,14 +58,15 @@ class MemoryEnv(Env):
     """What a task sees on a memory worker (or in the serial executor): cached
     partitions as live objects, map outputs as pickled buckets, both in this process."""
 
-    def __init__(self, workdir=None, cache_bytes=None):
+    def __init__(self, workdir=None, cache_bytes=None, secret=b"", fetch_timeout=None):
         super().__init__()
         self.store = BlockStore(cache_bytes)
         self.map_outputs = {}      # (shuffle_id, map_id) -> (R,) pickled buckets
         self.peers = {}            # address -> open Connection to that peer
+        self.secret, self.fetch_timeout = secret, fetch_timeout    # the Context's, for peers
         if workdir is not None:    # a worker process: serve our map outputs to peers
             self.address = os.path.join(workdir, f"w-{os.getpid()}.sock")
-            listener = Listener(self.address, family="AF_UNIX")
+            listener = Listener(self.address, family="AF_UNIX", backlog=64)
             os.chmod(self.address, 0o600)     # only this user's processes may connect
             threading.Thread(target=serve_fetches, args=(listener, self), daemon=True).start()
 
@@ -81,11 +88,14 @@ class MemoryEnv(Env):
     def shuffle_read(self, shuffled, reduce_id):
         sid, maps = shuffled.shuffle_id, shuffled.parent.num_partitions
         holders = self.locations.get(sid)          # None: every map output is here (serial)
-        pairs = (pair for m in range(maps) for pair in pickling.loads(self._fetch(
-            sid, m, reduce_id, self.address if holders is None else holders[m])))
+        at("fetch")                                # (a generator: fetches at the first read)
+        blobs = [self._fetch(sid, m, reduce_id, self.address if holders is None else holders[m])
+                 for m in range(maps)]
+        at("reduce")
         add_metric("shuffled_maps", maps)
         add_metric("merged_map_outputs", maps)
-        return reduce_side_combine(counted(pairs, "reduce_input_records"), shuffled)
+        pairs = (p for b in blobs for p in pickling.loads(b))
+        yield from reduce_side_combine(counted(pairs, "reduce_input_records"), shuffled)
 
     def _fetch(self, sid, map_id, reduce_id, holder):
         """Bucket `reduce_id` of a map output: from this process, or from its holder."""
@@ -99,9 +109,10 @@ class MemoryEnv(Env):
             raise FetchFailed(sid, map_id, "no worker holds it")
         t = time.perf_counter()
         try:
-            conn = self.peers.get(holder) or self.peers.setdefault(
-                holder, Client(holder, family="AF_UNIX"))
-            conn.send((sid, map_id, reduce_id))
+            conn = self.peers.get(holder) or self.peers.setdefault(holder, self._connect(holder))
+            conn.send_bytes(REQUEST.pack(sid, map_id, reduce_id))
+            if not conn.poll(self.fetch_timeout):
+                raise TimeoutError(f"no answer within fetchTimeout={self.fetch_timeout:g} s")
             blob = conn.recv_bytes()
         except (OSError, EOFError) as exc:
             self.peers.pop(holder, None)
@@ -113,9 +124,22 @@ class MemoryEnv(Env):
         add_metric("reduce_shuffle_bytes", len(blob))
         return blob
 
+    def _connect(self, holder):
+        """A connection to a peer's fetch server that answers its challenge: an HMAC of
+        its nonce under the Context's secret (multiprocessing's authkey handshake does the
+        same, but would wait forever for a stopped peer)."""
+        conn = Client(holder, family="AF_UNIX")
+        if not conn.poll(self.fetch_timeout):
+            raise TimeoutError(f"no answer within fetchTimeout={self.fetch_timeout:g} s")
+        conn.send_bytes(hmac.digest(self.secret, conn.recv_bytes(64), "sha256"))
+        return conn
+
     def unpersist(self, rdd_id):
         for key in [k for k in self.store.blocks if k[0] == rdd_id]:
             self.store.remove(key)
+
+    def evict(self, rdd_id, split):             # faults.evict: as if the LRU dropped it
+        self.store.remove((rdd_id, split))
 
     def drop_shuffle(self, shuffle_id):
         forget(self.map_outputs, shuffle_id)
@@ -126,16 +150,22 @@ class MemoryEnv(Env):
 
 def serve_fetches(listener, env):
     """Peers' reduce tasks ask (shuffle, map, reduce); answer with the pickled bucket,
-    or b"" if this worker does not hold that map output. One thread per peer."""
+    or b"" if this worker does not hold that map output. One thread per peer. A peer
+    must first prove it knows the Context's secret; nothing it sends is unpickled."""
     def serve(conn):
         with conn:
-            while True:
-                try:
-                    shuffle_id, map_id, reduce_id = conn.recv()
-                except (EOFError, OSError):
-                    return
-                blobs = env.map_outputs.get((shuffle_id, map_id))
-                conn.send_bytes(b"" if blobs is None else blobs[reduce_id])
+            try:
+                nonce = os.urandom(32)
+                conn.send_bytes(nonce)
+                if not hmac.compare_digest(conn.recv_bytes(64),
+                                           hmac.digest(env.secret, nonce, "sha256")):
+                    return                        # not a worker of this Context
+                while True:
+                    shuffle_id, map_id, reduce_id = REQUEST.unpack(conn.recv_bytes(24))
+                    blobs = env.map_outputs.get((shuffle_id, map_id))
+                    conn.send_bytes(b"" if blobs is None else blobs[reduce_id])
+            except (EOFError, OSError, struct.error):
+                return
 
     while True:
         try:
@@ -228,7 +258,8 @@ class MemoryExecutor(ProcessExecutor):
         self.cache_bytes = cache_bytes
         self.locality_wait = locality_wait    # seconds a task waits for its block's worker
         self.map_outputs = {}                 # (shuffle_id, map_id) -> the Worker holding it
-        super().__init__(ctx, private_dir("minimr-memory-"), {"cache_bytes": cache_bytes})
+        super().__init__(ctx, private_dir("minimr-memory-"), {
+            "cache_bytes": cache_bytes, "secret": os.urandom(32), "fetch_timeout": ctx.fetchTimeout})
 
     def pick(self, w, todo, wants, relax):
         """The next task for idle worker `w`: one whose cached input `w` holds, else

@@ -1,20 +1,32 @@
 """The driver's side of the memory and disk executors: N workers and one dispatch loop.
 
-    run_tasks(tasks) -> one outcome per task (scheduler.py calls it for each stage)
+    run_tasks(tasks, stage) -> one outcome per task (scheduler.py calls it for each stage)
       pickle each stage once (pickling.dumps_task)
       dispatch loop: an idle worker gets a task            ──RunTask──► worker.py
-        (pick: FIFO, or the memory executor's locality)   ◄──Done─────
-        wait for any Done; EOF = the worker died: replace it (procs.Worker),
-        worker_lost forgets what it held
+        (pick: FIFO, or the memory executor's locality),
+        or, all tasks started, a copy of a straggler (speculation)
+        wait up to TICK for any Done                      ◄──Done─────
+          EOF = the worker died: replace it (procs.Worker), worker_lost forgets what
+          it held; killed from outside (SIGKILL, SIGTERM, SIGINT): not counted
+          the first success of a task wins; its other attempt is cancelled (SIGUSR1)
+        watch: past taskTimeout -> kill, failed; stopped past fetchTimeout -> lost;
+          more than LOSSES_PER_SLOT losses a worker in the stage -> the job fails
       task_done: the executor notes what the worker now holds
 
+Faults are handled here once for both executors (docs/faults.md); what is counted
+(kills, losses, copies, recomputations) goes into the scheduler's stage record.
 MemoryExecutor (executors/memory.py) and DiskExecutor (executors/disk.py) subclass
 ProcessExecutor: they say which env their workers build and fill in the hooks.
 """
 
+import contextlib
+import dataclasses
 import itertools
+import math
 import os
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -23,8 +35,22 @@ from multiprocessing.connection import wait
 
 from .. import pickling, plan
 from ..errors import MinimrError
-from ..procs import RunTask, Worker, exit_text, forget, recv_obj, send_obj, watch_for_exit
-from ..task import TaskFailure
+from ..procs import RunTask, Worker, exit_text, forget, recv_obj, release, send_obj, watch_for_exit
+from ..task import Task, TaskFailure, TaskResult
+
+TICK = 0.1                 # seconds between the dispatch loop's looks at running attempts
+CANCEL_GRACE = 2.0         # seconds a cancelled attempt has to stop before its worker is killed
+LOSSES_PER_SLOT = 10       # worker losses a stage tolerates per worker slot
+KILLED_FROM_OUTSIDE = (-signal.SIGKILL, -signal.SIGTERM, -signal.SIGINT)   # exit codes
+
+
+@dataclasses.dataclass
+class Attempt:
+    """A running task attempt: which task (its index in the stage), since when."""
+    i: int
+    task: Task
+    started: float
+    cancelled: float | None = None      # when the driver cancelled it (another one won)
 
 
 class ProcessExecutor:
@@ -41,12 +67,13 @@ class ProcessExecutor:
         self.ctx, self.dir = ctx, workdir
         self.default_parallelism = ctx.workers or os.cpu_count() or 1
         self.hello = {"env": self.env_class, "dir": workdir, "options": env_options,
-                      "sys_path": list(sys.path)}
+                      "sys_path": list(sys.path), "faults": ctx.faults}
         self.lost = {}            # block or map-output key -> why it was lost
         self.recomputed = []      # what was computed again after a loss (status())
         self._stage_keys = itertools.count()
         self._watched, self._garbage = set(), []     # shuffles whose nodes we watch (GC)
         self._stopped = False
+        self.record, self.running, self.last_loss = {}, {}, None   # of the stage now running
         watch_for_exit(self)
         self.workers = [Worker(slot, self.hello) for slot in range(self.default_parallelism)]
         try:
@@ -78,61 +105,134 @@ class ProcessExecutor:
         """No dataset reads this shuffle any more: free its map outputs."""
 
     # ------------------------------------------------------------ running tasks
-    def run_tasks(self, tasks):
-        """Run each task on some worker; one outcome per task, in order."""
+    def run_tasks(self, tasks, record=None):
+        """Run each task on some worker; one outcome per task, in order. Kills, losses
+        and speculative copies are counted into `record` (the scheduler's stage dict)."""
         if self._stopped:
             raise MinimrError("this Context has been stopped")
+        self.record, self.running = ({} if record is None else record), {}
         self._reap()
         self._clean_shuffles(tasks)
         stages = self._pickle_stages(tasks)                     # one blob per stage
         wants = [plan.cached_inputs(t.node, t.partition) for t in tasks]  # blocks each reads
-        outcomes, todo, running = [None] * len(tasks), list(range(len(tasks))), {}
+        outcomes, todo = [None] * len(tasks), list(range(len(tasks)))
         try:
-            self._dispatch(tasks, stages, wants, outcomes, todo, running)
+            self._dispatch(tasks, stages, wants, outcomes, todo)
         except BaseException:
             # Ctrl-C (or a bug) mid-stage: the running workers' replies would arrive
             # during the next job, so replace those workers rather than read them.
-            for w in list(running):
+            for w in list(self.running):
                 w.proc.kill()
                 self._lose(w, "interrupted while running a task")
             raise
+        finally:
+            self.record, self.running = {}, {}
         return outcomes
 
-    def _dispatch(self, tasks, stages, wants, outcomes, todo, running):
-        last_launch = time.monotonic()
-        while todo or running:
+    def _dispatch(self, tasks, stages, wants, outcomes, todo):
+        """Until every task has an outcome: an idle worker gets the next task (or a
+        speculative copy of a straggler); wait up to TICK for replies; then watch the
+        running attempts (timeouts, stopped workers, cancelled losers)."""
+        last_launch, durations, copied = time.monotonic(), [], set()
+        while todo or self.running:
             self._refill()
             relax = time.monotonic() - last_launch >= self.locality_wait
             for w in self.workers:
-                if w not in running and w.alive and todo:
-                    i = self.pick(w, todo, wants, relax)
-                    if i is None:
-                        continue
+                if w in self.running or not w.alive:
+                    continue
+                i = self.pick(w, todo, wants, relax) if todo else \
+                    self._straggler(len(tasks), durations, copied)
+                if i is None:
+                    continue
+                last_launch = time.monotonic()
+                if i in todo:
                     todo.remove(i)
-                    last_launch = time.monotonic()
-                    local = "PROCESS_LOCAL" if any(k in w.blocks for k in wants[i]) else "ANY"
-                    self.ctx.events.emit("TaskStart", **tasks[i].ids(), worker=w.slot,
-                                         locality=local if wants[i] else "NO_PREF",
-                                         speculative=False)
-                    outcome = self._send(w, tasks[i], stages[i])
-                    if outcome is None:
-                        running[w] = i
-                    else:
-                        outcomes[i] = outcome           # could not even be pickled
-            if not running:
-                continue
-            # tasks waiting for a busy worker while another idles: wake up when the
-            # locality wait is over, even if no task finishes before
-            idle = todo and len(running) < sum(w.alive for w in self.workers)
-            timeout = max(0.0, last_launch + self.locality_wait - time.monotonic()) if idle else None
-            for conn in wait([w.conn for w in running], timeout):
-                w = next(w for w in running if w.conn is conn)
-                i = running.pop(w)
+                    task = tasks[i]
+                else:                                   # a copy: the next attempt number
+                    task = dataclasses.replace(tasks[i], attempt=tasks[i].attempt + 1)
+                    self._count("attempts")
+                local = "PROCESS_LOCAL" if any(k in w.blocks for k in wants[i]) else "ANY"
+                self.ctx.events.emit("TaskStart", **task.ids(), worker=w.slot,
+                                     locality=local if wants[i] else "NO_PREF",
+                                     speculative=task is not tasks[i])
+                outcome = self._send(w, task, stages[i])
+                if outcome is None:
+                    self.running[w] = Attempt(i, task, time.monotonic())
+                else:
+                    outcomes[i] = outcome               # could not even be pickled
+            for conn in wait([w.conn for w in self.running], TICK):
+                w = next(w for w in self.running if w.conn is conn)
                 made = len(self.recomputed)
-                outcomes[i] = self._receive(w, tasks[i])
-                self.ctx.events.emit("TaskEnd", **tasks[i].ids(), worker=w.slot,
-                                     recomputed=len(self.recomputed) > made,
-                                     **outcomes[i].fields(tasks[i]))
+                out = self._receive(w, self.running[w].task)
+                self._finish(w, out, outcomes, durations, len(self.recomputed) > made)
+            self._watch(outcomes, durations)
+
+    def _finish(self, w, out, outcomes, durations, recomputed=False):
+        """An attempt ended. The first success of a task wins and the task's other
+        attempts are cancelled; a cancelled attempt's reply is dropped (its output and
+        accumulator updates with it); a failure stands unless another attempt succeeds."""
+        a = self.running.pop(w)
+        best = outcomes[a.i]
+        fields = out.fields(a.task) if a.cancelled is None else {"outcome": "killed"}
+        self.ctx.events.emit("TaskEnd", **a.task.ids(), worker=w.slot,
+                             recomputed=recomputed, **fields)
+        if a.cancelled is not None or isinstance(best, TaskResult):
+            return
+        if isinstance(out, TaskResult):
+            durations.append(time.monotonic() - a.started)
+            outcomes[a.i] = out
+            for other, b in self.running.items():
+                if b.i == a.i and b.cancelled is None:
+                    b.cancelled = time.monotonic()
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(other.pid, signal.SIGUSR1)     # worker.py: TaskKilled
+        elif best is None or best.attempt < a.task.attempt:   # keep the latest attempt's
+            out.attempt = a.task.attempt
+            outcomes[a.i] = out
+
+    def _straggler(self, n, durations, copied):
+        """Spark's speculation rule: once speculationQuantile of the n tasks have
+        succeeded, a task running longer than max(speculationMultiplier x their median
+        time, speculationMinTaskRuntime) gets one copy (the index of the task, or None)."""
+        c = self.ctx
+        if not c.speculation or len(durations) < max(1, math.floor(c.speculationQuantile * n)):
+            return None
+        limit = max(c.speculationMultiplier * statistics.median(durations),
+                    c.speculationMinTaskRuntime)
+        now = time.monotonic()
+        for a in self.running.values():
+            if a.i not in copied and a.cancelled is None and now - a.started > limit:
+                copied.add(a.i)
+                return a.i
+        return None
+
+    def _watch(self, outcomes, durations):
+        """An attempt past taskTimeout fails and its worker is killed (Hadoop's
+        mapreduce.task.timeout); a worker stopped (SIGSTOP) for longer than fetchTimeout
+        is lost; a cancelled attempt still running after CANCEL_GRACE loses its worker."""
+        now, c = time.monotonic(), self.ctx
+        for w in [w for w in self.workers if w.alive]:
+            a = self.running.get(w)
+            w.stopped_since = (w.stopped_since or now) if stopped(w.pid) else None
+            if a and a.cancelled and now - a.cancelled > CANCEL_GRACE:
+                self._kill(w, "its cancelled attempt did not stop")
+                self._finish(w, None, outcomes, durations)
+            elif a and c.taskTimeout and now - a.started > c.taskTimeout:
+                self._kill(w, f"{a.task.describe()} timed out after taskTimeout={c.taskTimeout:g} s")
+                self._finish(w, TaskFailure(MinimrError(self.last_loss), "", worker_lost=True),
+                             outcomes, durations)
+            elif w.stopped_since and now - w.stopped_since > c.fetchTimeout:
+                self._kill(w, f"stopped (SIGSTOP) for longer than fetchTimeout={c.fetchTimeout:g} s")
+                if a:
+                    self._finish(w, TaskFailure(MinimrError(self.last_loss), "", worker_lost=True,
+                                                counted=False), outcomes, durations)
+        if self.record.get("workers_lost", 0) > LOSSES_PER_SLOT * len(self.workers):
+            raise MinimrError(f"{self.record['workers_lost']} worker processes lost in this stage, "
+                              f"more than the {LOSSES_PER_SLOT} per worker it tolerates; the "
+                              f"last: {self.last_loss}")
+
+    def _count(self, key):
+        self.record[key] = self.record.get(key, 0) + 1
 
     def _send(self, w, task, stage):
         key, blob, bids = stage
@@ -155,13 +255,10 @@ class ProcessExecutor:
         try:
             done = recv_obj(w.conn)
         except (EOFError, OSError):
-            try:
-                why = exit_text(w.proc.wait(timeout=5))
-            except subprocess.TimeoutExpired:
-                why = "closed its socket"
-            self._lose(w, why)
+            why = self._lose(w)
             return TaskFailure(MinimrError(f"worker {w.slot} (pid {w.pid}) died while running "
-                                           f"the task: {why}"), "", worker_lost=True)
+                                           f"the task: {why}"), "", worker_lost=True,   # by
+                               counted=w.proc.returncode not in KILLED_FROM_OUTSIDE)  # its doing?
         except Exception as exc:      # e.g. the result's class does not import in the driver
             return TaskFailure(MinimrError(f"the result of {task.describe()} could not be "
                                            f"unpickled in the driver: {exc!r}"), "")
@@ -193,8 +290,13 @@ class ProcessExecutor:
         return out
 
     # ------------------------------------------------------------ lost workers
-    def _lose(self, w, why):
-        """Worker `w` is dead: forget what it held (the hook), keep its slot for a new one."""
+    def _kill(self, w, why):
+        w.proc.kill()
+        self._lose(w, why)
+
+    def _lose(self, w, why=None):
+        """Worker `w` is dead (or must die): forget what it held (the hook), keep its
+        slot for a new one. Returns why it ended ("killed by signal 9 (Killed)")."""
         w.alive = False
         w.conn.close()
         try:
@@ -202,21 +304,32 @@ class ProcessExecutor:
         except subprocess.TimeoutExpired:
             w.proc.kill()
             w.proc.wait()
+        why = why or exit_text(w.proc.returncode)
+        self._note_loss(w.slot, w.pid, why)
         self.worker_lost(w, f"worker {w.slot} (pid {w.pid}) lost: {why}")
-        self.ctx.events.emit("WorkerLost", worker=w.slot, pid=w.pid, reason=why)
+        return why
+
+    def _note_loss(self, slot, pid, why):
+        self._count("workers_lost")
+        self.last_loss = f"worker {slot} (pid {pid}): {why}"
+        self.ctx.events.emit("WorkerLost", worker=slot, pid=pid, reason=why)
 
     def _reap(self):
         """Between stages: notice workers that died while idle (killed between jobs)."""
-        for w in self.workers:
-            if w.alive and w.proc.poll() is not None:
-                self._lose(w, exit_text(w.proc.returncode))
+        for w in self.workers:       # (a killed process with threads is waitable a little
+            if w.alive and (w.proc.poll() is not None or w.conn.poll()):   # after its EOF)
+                self._lose(w)
         self._refill()
 
     def _refill(self):
-        """Start a fresh process in every dead worker's slot."""
+        """Start a fresh process in every dead worker's slot. One that dies while it
+        starts is a lost worker like any other: the slot is tried again next time."""
         for slot, w in enumerate(self.workers):
             if not w.alive and not self._stopped:
-                self.workers[slot] = self._started(Worker(slot, self.hello).handshake())
+                try:
+                    self.workers[slot] = self._started(Worker(slot, self.hello).handshake())
+                except (OSError, MinimrError) as exc:
+                    self._note_loss(slot, None, f"died while starting: {exc}")
 
     def _started(self, w):
         self.ctx.events.emit("WorkerStarted", worker=w.slot, pid=w.pid)
@@ -276,6 +389,16 @@ class ProcessExecutor:
             w.alive = False
         if not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        release(self.dir)
+
+
+def stopped(pid):
+    """Is the process stopped (SIGSTOP: state T in /proc)?"""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
 
 
 def unpicklable(task, exc):

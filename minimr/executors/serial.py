@@ -9,11 +9,15 @@
 
 It runs the very same Task objects and the same env as the process executors, so it is
 the reference for their behaviour and the place to learn the engine with a debugger
-(docs/walkthrough.md). What it leaves out: parallelism, and any real loss of data.
+(docs/walkthrough.md). What it leaves out: parallelism, and any real loss of data (no
+lost workers, fetch timeouts or speculative copies; taskTimeout is a SIGALRM, docs/faults.md).
 make_executor (executors/__init__.py) makes it; the scheduler calls run_tasks.
 """
 
+import contextlib
 import os
+import signal
+import threading
 
 from .. import pickling
 from ..errors import MinimrError
@@ -32,10 +36,11 @@ class SerialExecutor:
         self.ctx = ctx
         self.env = MemoryEnv()
         self.env.broadcasts = ctx._broadcasts    # the driver's snapshots, unpickled once here
+        self.env.faults = ctx.faults
         self.serialize_tasks = serialize_tasks
         self.default_parallelism = ctx.workers or os.cpu_count() or 1
 
-    def run_tasks(self, tasks):
+    def run_tasks(self, tasks, record=None):
         return [self._run_one(t) for t in tasks]
 
     def _run_one(self, task):
@@ -53,7 +58,8 @@ class SerialExecutor:
                 return TaskFailure(MinimrError(unpicklable(task, exc)), "")
         self.ctx.events.emit("TaskStart", **task.ids(), worker="driver",
                              locality="PROCESS_LOCAL", speculative=False)
-        out = run_task(task, self.env)
+        with self._timeout(task):
+            out = run_task(task, self.env)
         self.env.after_task()
         if self.serialize_tasks and not isinstance(out, TaskFailure):
             try:
@@ -62,6 +68,25 @@ class SerialExecutor:
                 return TaskFailure(MinimrError(f"the result of {task} cannot be pickled: "
                                                f"{exc}"), "")
         return out
+
+    @contextlib.contextmanager
+    def _timeout(self, task):
+        """taskTimeout in the caller's thread: SIGALRM raises TimeoutError inside the task
+        (from the main thread only; a long C call ends before the error is raised)."""
+        seconds = self.ctx.taskTimeout
+        if seconds is None or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def expire(signum, frame):
+            raise TimeoutError(f"{task.describe()} timed out after taskTimeout={seconds:g} s")
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
     def missing_outputs(self, shuffle):
         return [m for m in range(shuffle.parent.num_partitions)
