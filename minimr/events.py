@@ -27,10 +27,12 @@ KEEP = 100_000   # events kept in memory (about 650 bytes each), the oldest go f
                  # (Spark's UI keeps as many tasks: spark.ui.retainedTasks)
 
 
-class EventLog:
+class EventLog(deque):
+    """The last KEEP events, oldest first (iterate it, or list() it)."""
+
     def __init__(self, enabled=True, directory=None):
+        super().__init__(maxlen=KEEP)
         self.enabled = enabled
-        self.events = deque(maxlen=KEEP)
         self.listeners = []          # functions called with each event (the progress bar)
         self.file = None
         if enabled and directory is not None:
@@ -43,7 +45,7 @@ class EventLog:
         if not self.enabled:
             return
         record = {"event": event, "time": time.time(), **fields}
-        self.events.append(record)
+        self.append(record)
         if self.file is not None:
             self.file.write(json.dumps(record, default=str) + "\n")
             self.file.flush()
@@ -54,12 +56,6 @@ class EventLog:
         if self.file is not None:
             self.file.close()
             self.file = None
-
-    def __iter__(self):
-        return iter(self.events)
-
-    def __len__(self):
-        return len(self.events)
 
 
 def read(path):

@@ -141,15 +141,20 @@ def map_side_combine(records, shuffled):
     return combined
 
 
-def reduce_side_combine(pairs, shuffled):
-    """The records a reduce task reads: values (or map-side combiners) of equal keys
-    merged into one record a key; without an aggregator, every record (partitionBy)."""
+def reduce_fold(shuffled):
+    """How a reduce task folds the records of a key: (create, merge), merging map-side
+    combiners or values; None without an aggregator (partitionBy: every record)."""
     agg = shuffled.aggregator
     if agg is None:
-        return iter(pairs)
-    if shuffled.map_side_combine:
-        return iter(combine(pairs, identity, agg.merge_combiners))
-    return iter(combine(pairs, agg.create_combiner, agg.merge_value))
+        return None
+    return ((identity, agg.merge_combiners) if shuffled.map_side_combine
+            else (agg.create_combiner, agg.merge_value))
+
+
+def reduce_side_combine(pairs, shuffled):
+    """The records a reduce task reads, in memory: one record a key (reduce_fold)."""
+    fold = reduce_fold(shuffled)
+    return iter(pairs if fold is None else combine(pairs, *fold))
 
 
 def bucketize(records, shuffled):

@@ -51,7 +51,7 @@ from decimal import Decimal
 from operator import itemgetter
 
 from . import pickling
-from .shuffle import identity, combine, stable_hash
+from .shuffle import combine, identity, reduce_fold, stable_hash
 from .task import add_metric, at
 
 LEN = struct.Struct("<I")          # record header: the pickle's length
@@ -159,11 +159,7 @@ def grouped(stream, fold, counts):
 def reduce_side(segments, shuffled, merge_factor, workdir):
     """A reduce task's input: its fetched segments merged (in passes) and grouped; one
     (key, combined) record per key with an aggregator, else every record in key order."""
-    agg, fold = shuffled.aggregator, None
-    if agg is not None:
-        fold = ((identity, agg.merge_combiners) if shuffled.map_side_combine
-                else (agg.create_combiner, agg.merge_value))
-    counts = [0, 0, 0]
+    fold, counts = reduce_fold(shuffled), [0, 0, 0]
     try:
         yield from grouped(merge_runs(segments, merge_factor, workdir, "reduce"), fold, counts)
     finally:

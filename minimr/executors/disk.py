@@ -49,7 +49,7 @@ import shutil
 import time
 
 from .. import spill
-from ..errors import FetchFailed, MinimrError
+from ..errors import FetchFailed, MinimrError, positive
 from ..procs import private_dir
 from .process import ProcessExecutor
 from ..task import Env, TaskContext, TaskFailure, add_metric, at
@@ -173,9 +173,7 @@ class DiskExecutor(ProcessExecutor):
                  merge_factor=10, **unknown):
         if unknown:
             raise MinimrError(f"disk executor: unknown options {sorted(unknown)}")
-        if not isinstance(sort_buffer_bytes, int) or sort_buffer_bytes <= 0:
-            raise MinimrError(f"disk executor: sort_buffer_bytes must be a positive integer, "
-                              f"got {sort_buffer_bytes!r}")
+        positive(sort_buffer_bytes, "disk executor: sort_buffer_bytes")
         if not isinstance(merge_factor, int) or merge_factor < 2:
             raise MinimrError(f"disk executor: merge_factor must be an integer >= 2, got {merge_factor!r}")
         if tmpdir is not None and not os.path.isdir(tmpdir):

@@ -43,7 +43,7 @@ from collections import OrderedDict
 from multiprocessing.connection import Client, Listener
 
 from .. import pickling, plan
-from ..errors import FetchFailed, MinimrError
+from ..errors import FetchFailed, MinimrError, real
 from ..procs import forget, private_dir
 from .process import ProcessExecutor
 from ..shuffle import bucketize, reduce_side_combine
@@ -253,8 +253,7 @@ class MemoryExecutor(ProcessExecutor):
             raise MinimrError(f"memory executor: unknown options {sorted(unused)}")
         if cache_bytes is not None and (not isinstance(cache_bytes, int) or cache_bytes < 0):
             raise MinimrError(f"cache_bytes must be a non-negative int or None, got {cache_bytes!r}")
-        if not isinstance(locality_wait, (int, float)) or locality_wait < 0:
-            raise MinimrError(f"locality_wait must be a number of seconds >= 0, got {locality_wait!r}")
+        real(locality_wait, "locality_wait (seconds)", 0, low_ok=True)
         self.cache_bytes = cache_bytes
         self.locality_wait = locality_wait    # seconds a task waits for its block's worker
         self.map_outputs = {}                 # (shuffle_id, map_id) -> the Worker holding it

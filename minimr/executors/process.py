@@ -108,8 +108,6 @@ class ProcessExecutor:
     def run_tasks(self, tasks, record=None):
         """Run each task on some worker; one outcome per task, in order. Kills, losses
         and speculative copies are counted into `record` (the scheduler's stage dict)."""
-        if self._stopped:
-            raise MinimrError("this Context has been stopped")
         self.record, self.running = ({} if record is None else record), {}
         self._reap()
         self._clean_shuffles(tasks)
@@ -242,10 +240,8 @@ class ProcessExecutor:
         msg = RunTask(key, None if key in w.stages else blob, task.partition, task.attempt,
                       self.locations(task),
                       {b: registry[b] for b in bids - w.broadcasts if b in registry})
-        try:
+        with contextlib.suppress(OSError, EOFError):   # dead: _receive sees the EOF
             send_obj(w.conn, msg)
-        except (OSError, EOFError):
-            pass                      # dead: _receive sees the EOF and reports it
         w.stages.add(key)
         w.broadcasts |= set(msg.broadcasts)
         return None
@@ -355,10 +351,8 @@ class ProcessExecutor:
         """("unpersist", rdd_id), ("drop_shuffle", shuffle_id): a call on every live env."""
         for w in self.workers:
             if w.alive:
-                try:
+                with contextlib.suppress(OSError):       # dead: the next stage notices
                     send_obj(w.conn, message)
-                except OSError:
-                    pass
 
     # ------------------------------------------------------------------ the end
     def unpersist(self, rdd_id):
