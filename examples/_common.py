@@ -135,7 +135,10 @@ def _bad_input_line(exc):
 def note_malformed_input(name, ctx):
     """textFile reads invalid UTF-8 as U+FFFD, as PySpark does, and counts the lines
     (MALFORMED_INPUT_LINES): say so on stderr rather than let it pass unseen."""
-    bad = sum(ctx.counters(j).get("MALFORMED_INPUT_LINES", 0) for j in range(len(ctx.jobs)))
+    if ctx.sc is not None or not ctx.events.enabled:
+        return                            # counted by minimr's events only (not PySpark)
+    jobs = {e["job"] for e in ctx.events if e["event"] == "JobStart"}
+    bad = sum(ctx.counters(j).get("MALFORMED_INPUT_LINES", 0) for j in jobs)
     if bad:
         print(f"{name}: note: {bad} input line(s) held invalid UTF-8, read with U+FFFD "
               "in its place", file=sys.stderr)
