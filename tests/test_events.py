@@ -183,7 +183,7 @@ def job_shape(events):
 
 @pytest.mark.parametrize("job", [wordcount, two_shuffles])
 def test_report_marks_every_task_and_stage(ctx, tmp_path, job):
-    ctx.events.events.clear()
+    ctx.events.clear()
     job(ctx)
     events = list(ctx.events)
     path = tmp_path / "report.html"
