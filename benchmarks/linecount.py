@@ -21,9 +21,9 @@ import sys
 import tokenize
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minimr")
-BUDGET = 2400 + 300 + 250  # engine code lines: the core, PySpark's wider API
-                         # (SparkConf, checkpoints, pipe, approximate actions, ...),
-                         # surviving faults
+BUDGET = 2400 + 300 + 250 + 200  # engine code lines: the core, PySpark's wider API
+                                 # (SparkConf, checkpoints, pipe, approximate actions, ...),
+                                 # surviving faults, events and their counters
 MODULE_LIMIT = 450       # physical lines of any engine module
 OUTSIDE = ("executors/spark.py", "report/", "compat/", "submit.py", "faults.py")
 

@@ -19,6 +19,8 @@ twin) on each engine, one fresh process per run:
                         child: start engine (timed) -> K iterations (timed) -> probe jobs
                                -> JSON on stdout
                       ──► table, breakdown, weight check ──► results/iteration_gap.{json,md,png}
+                          and results/iteration_gap_report.html: the disk and memory runs'
+                          task timelines side by side (minimr/report)
                           (results/ is not tracked; --update-docs also copies them to
                           docs/figures/, where the README shows them)
 
@@ -73,8 +75,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ===================================================================== one run (child)
 
-def run_one(name, path, dim, iterations, workers, partitions, step):
-    """Start the engine, train, probe; returns a JSON-able dict."""
+def run_one(name, path, dim, iterations, workers, partitions, step, event_dir=None):
+    """Start the engine, train, probe; returns a JSON-able dict (with the path of the
+    run's event log, for the report, on minimr's executors)."""
     from comparisons import lr_sgd
     import minimr
     engine, program, level_name, _ = RUNS[name]
@@ -88,7 +91,7 @@ def run_one(name, path, dim, iterations, workers, partitions, step):
             ctx = minimr.Context(executor="spark")   # joins sc: reads Spark's timers as ctx.jobs
         else:
             import minimr
-            sc = ctx = minimr.Context(executor=engine, workers=workers)
+            sc = ctx = minimr.Context(executor=engine, workers=workers, eventLog=event_dir)
     except Exception as exc:                          # e.g. an executor not merged yet
         return {"name": name, "available": False, "why": f"{type(exc).__name__}: {exc}"}
     startup = time.perf_counter() - start
@@ -112,13 +115,14 @@ def run_one(name, path, dim, iterations, workers, partitions, step):
         probes[probe] = {"wall": time.perf_counter() - t,
                          **_sum_stages(ctx.jobs[n:])}
     data.unpersist()
+    log = getattr(ctx.events, "path", None) if engine != "pyspark" else None
     ctx.stop()
     if sc is not ctx:
         sc.stop()
     return {"name": name, "available": True, "engine": engine, "program": program,
             "level": level_name, "kept": _keeps(engine, level), "startup": startup, "seconds": seconds, "weights": w.tolist(),
             "timers": per_iter, "probes": probes, "workers": workers,
-            "partitions": partitions}
+            "partitions": partitions, "event_log": log, "training_jobs": bounds[-1]}
 
 
 def _keeps(engine, level):
@@ -314,6 +318,46 @@ def plot(rows, runs, path, meta):
 
 # ============================================================================ driver
 
+def side_by_side(runs, path):
+    """The report (minimr/report) of the disk and memory runs, side by side, on one time
+    scale: the disk lanes read and parse in every iteration, the memory lanes compute."""
+    from minimr.events import read
+    from minimr.report import html
+    shown = [(f"{name} ({RUNS[name][3]})", _training(read(runs[name]["event_log"]),
+                                                      runs[name]["training_jobs"]))
+             for name in ("disk", "memory") if runs.get(name, {}).get("event_log")]
+    if not shown:
+        return None
+    return html.write(shown, path, title="The iteration gap: disk (Hadoop) and memory (Spark)")
+
+
+def _training(events, jobs):
+    """The events up to the end of the training's last job (not the probe jobs after it)."""
+    ends = [i for i, e in enumerate(events) if e["event"] == "JobEnd" and e["job"] == jobs - 1]
+    return events[:ends[0] + 1] if ends else events
+
+
+def screenshot(page, png):
+    """A picture of the report's first screen, with headless Chromium, if it is here."""
+    chromium = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return False
+    if chromium is None:
+        return False
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            view = browser.new_page(viewport={"width": 1500, "height": 1000})
+            view.goto("file://" + os.path.abspath(page))
+            view.screenshot(path=png)
+        finally:
+            browser.close()
+    return True
+
+
 def child_env():
     env = dict(os.environ, PYTHONHASHSEED=os.environ.get("PYTHONHASHSEED", "0"))
     env["PYTHONPATH"] = os.pathsep.join([ROOT] + [p for p in env.get("PYTHONPATH", "").split(
@@ -349,6 +393,7 @@ def main(argv=None):
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--run", help=argparse.SUPPRESS)          # child mode
     p.add_argument("--input", help=argparse.SUPPRESS)
+    p.add_argument("--events", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if min(args.iterations, args.points, args.dim, args.workers, args.k, args.edges) < 1:
         p.error("--points, --dim, --k, --edges, --iterations and --workers must be positive")
@@ -356,7 +401,7 @@ def main(argv=None):
     if args.run:
         from comparisons import workloads
         print(json.dumps(run_one(args.run, args.input, args.dim, args.iterations, args.workers,
-                                 partitions, args.step) if args.workload == "lr" else
+                                 partitions, args.step, args.events) if args.workload == "lr" else
                          workloads.run(args.workload, args.run, args.input, args.iterations,
                                        args.workers, partitions, args.k, args.seed)))
         return 0
@@ -382,8 +427,9 @@ def _tables():
     return workloads.TABLES
 
 
-def _run_children(workload, names, labels, path, args, partitions):
-    """Each run in a fresh process (this module in child mode); name -> its JSON."""
+def _run_children(workload, names, labels, path, args, partitions, events=None):
+    """Each run in a fresh process (this module in child mode); name -> its JSON. With
+    `events`, a directory: each run writes its event log in events/NAME."""
     runs = {}
     for name in names:
         print(f"run {name} ({labels[name]}) ...", flush=True)
@@ -392,6 +438,8 @@ def _run_children(workload, names, labels, path, args, partitions):
                "--iterations", str(args.iterations), "--workers", str(args.workers),
                "--partitions", str(partitions), "--step", str(args.step),
                "--seed", str(args.seed)]
+        if events:
+            cmd += ["--events", os.path.join(events, name)]
         out = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), cwd=ROOT)
         try:
             runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -445,8 +493,10 @@ def _study_lr(workload, names, args, partitions, argv):
         print(f"generating {args.points:,} x {args.dim} points ...", flush=True)
         data.write_logistic(path, args.points, args.dim, args.seed)
         runs = _run_children("lr", names, {n: RUNS[n][3] for n in names}, path, args,
-                             partitions)
+                             partitions, events=os.path.join(tmp, "events"))
         mb = os.path.getsize(path) / 1e6
+        os.makedirs(args.out, exist_ok=True)
+        report = side_by_side(runs, os.path.join(args.out, "iteration_gap_report.html"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -458,6 +508,8 @@ def _study_lr(workload, names, args, partitions, argv):
     record = {"meta": meta, "runs": runs, "summary": rows, "weights_agree": weights_ok,
               "ratios": [{"ratio": what, "value": v} for what, v in ratios(rows)]}
     _write(args, "iteration_gap", record, markdown(rows, meta, weights_ok), rows, runs, meta)
+    if args.update_docs and report and screenshot(report, os.path.join(DOCS, "iteration_gap_report.png")):
+        print("screenshot of the report: docs/figures/iteration_gap_report.png")
     return 0 if weights_ok else 1
 
 

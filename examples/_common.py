@@ -63,6 +63,9 @@ def parser(name, doc, input=True):
     p.add_argument("--seed", type=int, default=0,
                    help="seed for generated data and sampling (default: 0)")
     p.add_argument("--json", metavar="PATH", help="also write the result as one JSON object")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar for each running stage (default: when stderr is a "
+                        "terminal)")
     p.add_argument("--master", metavar="URL", help="with --executor spark: the Spark master, "
                    "e.g. spark://HOST:7077 (default: local[WORKERS]); see docs/cluster.md")
     return p
@@ -76,11 +79,11 @@ def storage_level_option(p, what):
 
 
 def context(args):
-    if args.master is None:
-        return Context(executor=args.executor, workers=args.workers)
-    if args.executor != "spark":
+    if args.master is not None and args.executor != "spark":
         raise SystemExit(f"--master {args.master}: a Spark master URL needs --executor spark")
-    return Context(executor="spark", workers=args.workers, master=args.master)
+    if args.executor == "spark":                 # Spark draws its own progress
+        return Context(executor="spark", workers=args.workers, master=args.master)
+    return Context(executor=args.executor, workers=args.workers, progress=args.progress)
 
 
 def where(args, partitions):
@@ -132,7 +135,10 @@ def _bad_input_line(exc):
 def note_malformed_input(name, ctx):
     """textFile reads invalid UTF-8 as U+FFFD, as PySpark does, and counts the lines
     (MALFORMED_INPUT_LINES): say so on stderr rather than let it pass unseen."""
-    bad = sum(ctx.counters(j).get("MALFORMED_INPUT_LINES", 0) for j in range(len(ctx.jobs)))
+    if ctx.sc is not None or not ctx.events.enabled:
+        return                            # counted by minimr's events only (not PySpark)
+    jobs = {e["job"] for e in ctx.events if e["event"] == "JobStart"}
+    bad = sum(ctx.counters(j).get("MALFORMED_INPUT_LINES", 0) for j in jobs)
     if bad:
         print(f"{name}: note: {bad} input line(s) held invalid UTF-8, read with U+FFFD "
               "in its place", file=sys.stderr)

@@ -25,11 +25,11 @@ import itertools
 import os
 import threading
 import uuid
-from collections import Counter
 
 from . import io, pickling, plan, spill
 from .conf import SparkConf, int_setting, setting, settings
 from .errors import MinimrError, positive, real
+from .events import EventLog, hadoop_counters
 from .executors import make_executor
 from .faults import check_faults
 from .rdd import RDD
@@ -59,7 +59,8 @@ class Context:
 
     def __init__(self, executor="serial", workers=None, maxFailures=None, conf=None,
                  taskTimeout=None, fetchTimeout=30, speculation=None, speculationMultiplier=None,
-                 speculationQuantile=None, speculationMinTaskRuntime=None, faults=(), **options):
+                 speculationQuantile=None, speculationMinTaskRuntime=None, faults=(),
+                 events=True, eventLog=None, progress=None, **options):
         """`conf`: a SparkConf or a dict of "spark.*" settings. A keyword wins over its
         setting: `maxFailures` over spark.task.maxFailures (default 4), `speculation...`
         over spark.speculation, spark.speculation.multiplier (3), .quantile (0.9),
@@ -72,6 +73,7 @@ class Context:
         self._parallelism = None if executor == "spark" else int_setting(  # (Spark's own)
             self._conf, "spark.default.parallelism", None)
         self.executor_name, self.workers, self.maxFailures = executor, workers, maxFailures
+        self.events = EventLog(events, eventLog)     # what happens, as Spark's listener events
         # Hadoop's mapreduce.task.timeout, and Spark 4's spark.speculation* (docs/faults.md)
         self.taskTimeout = None if taskTimeout is None else real(taskTimeout, "taskTimeout", 0)
         self.fetchTimeout = real(fetchTimeout, "fetchTimeout", 0)
@@ -100,6 +102,9 @@ class Context:
         self._conf.setIfMissing("spark.app.name", "minimr")
         self._conf.set("spark.master", f"local[{self._executor.default_parallelism}]")
         self._conf.set("spark.task.maxFailures", maxFailures)
+        if progress is not False and self.sc is None:
+            from .report.progress import attach       # a console bar: glue, outside the engine
+            attach(self, force=progress)
 
     # -------------------------------------------------------------------- lifecycle
     def __enter__(self):
@@ -116,6 +121,7 @@ class Context:
         if not self._stopped:
             self._stopped = True
             self._executor.stop()
+            self.events.close()
 
     def _new_id(self):
         if self._stopped:
@@ -146,15 +152,24 @@ class Context:
         return self._executor.jobs() if self.sc is not None else self._jobs
 
     def counters(self, job=-1):
-        """A job's counters (default: the last job) under Hadoop's names, summed over
-        its stages: MAP_INPUT_RECORDS, MAP_OUTPUT_RECORDS, SPILLED_RECORDS, ... Each
-        executor counts what it does (the disk executor spills; the others do not)."""
-        total = Counter()
-        for stage in self.jobs[job]["stages"]:
-            for k, v in stage.items():
-                if k not in ("stage", "tasks", "attempts") and isinstance(v, int):
-                    total[k.upper()] += v
-        return dict(total)
+        """A job's counters (default: the last job; N counts from 0, negative from the end)
+        under Hadoop's names: MAP_INPUT_RECORDS, MAP_OUTPUT_RECORDS, SPILLED_RECORDS, ...,
+        derived from its events. A counter an executor cannot have is 0 (only the disk
+        executor spills)."""
+        if self.sc is not None or not self.events.enabled:
+            raise MinimrError("counters come from minimr's events: none on the spark executor "
+                              "(see Spark's UI) or with Context(events=False)")
+        return hadoop_counters(self.events, job)
+
+    def timeline(self, path):
+        """Write the tasks as Chrome's Trace Event format (open it in Perfetto)."""
+        from .report import timeline                    # a renderer, outside the engine
+        timeline.write(list(self.events), path)
+
+    def report(self, path):
+        """Write the one-page HTML report of this Context's jobs."""
+        from .report import html
+        html.write(list(self.events), path)
 
     def status(self):
         """What the executor holds now: workers, their cached blocks, tasks run."""

@@ -243,11 +243,7 @@ def write_lines(name, records):
     """saveAsTextFile's part file: ``str(record)`` per line, UTF-8 (bytes as they are)."""
     with open(name, "wb") as out:
         for x in records:
-            if not isinstance(x, (str, bytes)):
-                x = str(x)
-            if isinstance(x, str):
-                x = x.encode("utf-8")
-            out.write(x + b"\n")
+            out.write((x if isinstance(x, bytes) else str(x).encode("utf-8")) + b"\n")
 
 
 def write_part(path: str, partition: int, attempt: int, write) -> str:

@@ -34,7 +34,7 @@ from . import pickling
 from .errors import MinimrError
 from .task import add_metric, counted
 
-INPUT = "map_input_records"     # records a stage reads from a source or a cached block
+INPUT = "input_records"     # records entering a stage: from a source, a cache or a shuffle
 
 
 class StorageLevel:
@@ -82,7 +82,7 @@ class Node:
     stage); `compute(split, env)` makes a partition; `iterator` puts the cache in front."""
 
     kind = "RDD"
-    reads_input = False       # a source: its records are a stage's input
+    reads_input = False       # a source or a shuffle read: its records are a stage's input
 
     def __init__(self, nid, num_partitions, parents=(), partitioner=None, op=""):
         self.id = nid
@@ -99,18 +99,19 @@ class Node:
     def iterator(self, split, env):
         """The partition's records: from the cache if this node is persisted and the
         block is there, else computed (and then stored, if persisted). Records that
-        enter the stage here from a source or a cached block are counted."""
+        enter the stage here, from a source, a cached block or a shuffle, are counted."""
         if self.storage is not None:
             t = time.perf_counter()
             block = env.cache_get(self.id, split)
             add_metric("cache_read_seconds", time.perf_counter() - t)
+            add_metric("cache_hits" if block is not None else "cache_misses", 1)
             if block is not None:
                 add_metric(INPUT, len(block))
                 return iter(block)
         records = (self.compute(split, env) if self.checkpointed is None      # Spark's
                    else self.checkpointed.iterator(split, env))             # computeOrReadCheckpoint
         if self.reads_input:
-            records = counted(records, INPUT)
+            records = counted(records, INPUT, "input_seconds")
         if self.storage is None:
             return records
         block = list(records)
@@ -236,7 +237,7 @@ class Shuffled(Node):
     """The reduce side of a shuffle. Its `parent` (a wide dependency: not in `parents`)
     is bucketed by `partitioner` in the map tasks of the previous stage; partition r
     here merges bucket r of every map output."""
-    kind = "ShuffledRDD"
+    kind, reads_input = "ShuffledRDD", True
 
     def __init__(self, nid, parent, partitioner, aggregator=None, map_side_combine=False,
                  op="partitionBy"):
@@ -244,8 +245,8 @@ class Shuffled(Node):
         self.parent, self.aggregator, self.map_side_combine = parent, aggregator, map_side_combine
         self.shuffle_id = nid
 
-    def compute(self, split, env):
-        return env.shuffle_read(self, split)
+    def compute(self, split, env):      # one record per key when there is an aggregator
+        return counted(env.shuffle_read(self, split), "reduce_input_groups")
 
 
 def reads_shuffle(n):

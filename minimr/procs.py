@@ -89,12 +89,8 @@ def recv_obj(conn):
     body = conn.recv_bytes()
     buffers = []
     for size in sizes:              # writable, so a received numpy array is writable too
-        buf = bytearray(size)
-        if size:
-            conn.recv_bytes_into(buf)
-        else:
-            conn.recv_bytes()
-        buffers.append(buf)
+        buffers.append(bytearray(size))
+        conn.recv_bytes_into(buffers[-1])
     return pickling.loads(body, buffers=buffers)
 
 

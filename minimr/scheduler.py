@@ -58,13 +58,19 @@ def run_job(ctx, node, func, partitions=None):
            "description": ctx.getLocalProperty("spark.job.description"), "stages": [],
            "started": time.time()}
     ctx._jobs.append(job)
-    for sh in plan.parent_shuffles(node):
-        _ensure_shuffle(ctx, job, sh)
-    stage_id = next(ctx._stage_ids)
-    tasks = [Task(stage_id, p, 0, node, func=func, num_attempts=ctx.maxFailures)
-             for p in partitions]
-    results = _run_stage(ctx, job, tasks, "result")
+    ctx.events.emit("JobStart", job=job["job"], rdd=node.label())
+    try:
+        for sh in plan.parent_shuffles(node):
+            _ensure_shuffle(ctx, job, sh)
+        stage_id = next(ctx._stage_ids)
+        tasks = [Task(stage_id, p, 0, node, func=func, num_attempts=ctx.maxFailures)
+                 for p in partitions]
+        results = _run_stage(ctx, job, tasks, "result")
+    except BaseException:
+        ctx.events.emit("JobEnd", job=job["job"], result="failed")
+        raise
     job["seconds"] = time.time() - job["started"]
+    ctx.events.emit("JobEnd", job=job["job"], result="succeeded", seconds=job["seconds"])
     ctx._after_job(node)                # checkpoints the job's datasets asked for
     return [r.value for r in results]
 
@@ -72,20 +78,45 @@ def run_job(ctx, node, func, partitions=None):
 def _ensure_shuffle(ctx, job, sh):
     """Make every map output of shuffle `sh` available, running only what is missing."""
     missing = ctx._executor.missing_outputs(sh)
-    if not missing:
+    name = f"map for shuffle {sh.shuffle_id}"
+    if not missing:            # an earlier job made them: the stage is skipped (Spark too)
+        ctx.events.emit("StageCompleted", job=job["job"], stage=next(ctx._stage_ids),
+                        name=name, status="skipped", **_shape(sh.parent, sh))
         return
     for parent in plan.parent_shuffles(sh.parent):
         _ensure_shuffle(ctx, job, parent)
     stage_id = next(ctx._stage_ids)
     tasks = [Task(stage_id, p, 0, sh.parent, shuffle=sh, num_attempts=ctx.maxFailures)
              for p in missing]
-    _run_stage(ctx, job, tasks, f"map for shuffle {sh.shuffle_id}")
+    _run_stage(ctx, job, tasks, name)
+
+
+def _shape(node, shuffle):
+    """A stage for its events: the shuffle it writes, those it reads, its datasets."""
+    nodes = plan.narrow_ancestors(node)
+    return {"writes": shuffle and shuffle.shuffle_id, "rdds": [n.label() for n in nodes],
+            "reads": [n.shuffle_id for n in nodes if plan.reads_shuffle(n)],
+            "cached": [n.id for n in nodes if n.storage is not None]}
 
 
 def _run_stage(ctx, job, tasks, kind):
     stage = {"stage": tasks[0].stage_id if tasks else None, "kind": kind,
              "tasks": len(tasks), "attempts": 0}
     job["stages"].append(stage)
+    ctx.events.emit("StageSubmitted", job=job["job"], stage=stage["stage"], name=kind,
+                    tasks=len(tasks), **_shape(tasks[0].node, tasks[0].shuffle))
+    try:
+        results = _run_tasks(ctx, job, stage, tasks)
+    except BaseException:
+        ctx.events.emit("StageCompleted", job=job["job"], stage=stage["stage"], status="failed")
+        raise
+    ctx.events.emit("StageCompleted", job=job["job"], stage=stage["stage"],
+                    status="succeeded", attempts=stage["attempts"])
+    return results
+
+
+def _run_tasks(ctx, job, stage, tasks):
+    """Run the stage's tasks until each has succeeded; retry, or fail the job."""
     start = time.perf_counter()
     results = {}
     pending = tasks
@@ -104,13 +135,15 @@ def _run_stage(ctx, job, tasks, kind):
                     ctx._accumulators[aid]._merge(update)
                 continue
             if out.fetch_failed is not None:
+                ff = out.fetch_failed
+                ctx.events.emit("FetchFailed", job=job["job"], **task.ids(),
+                                shuffle=ff.shuffle_id, map=ff.map_id, reason=ff.why)
                 fetch_rounds += 1
                 stage["failed_shuffle"] = stage.get("failed_shuffle", 0) + 1
                 if fetch_rounds > max(MAX_STAGE_ATTEMPTS, ctx.maxFailures) * len(tasks):
                     raise_task_failure(task, out)
-                lost = out.fetch_failed.shuffle_id
                 _ensure_shuffle(ctx, job, next(sh for sh in plan.parent_shuffles(task.node)
-                                               if sh.shuffle_id == lost))
+                                               if sh.shuffle_id == ff.shuffle_id))
                 retry.append(task)                     # the same attempt, once it can read
                 continue
             # the attempt that failed last (a speculative copy runs as the next number)

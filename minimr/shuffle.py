@@ -27,6 +27,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
+from .task import add_metric, counted
+
 _MASK = (1 << 63) - 1   # sys.maxsize on 64-bit CPython
 
 
@@ -133,18 +135,26 @@ def map_side_combine(records, shuffled):
     agg = shuffled.aggregator
     if agg is None or not shuffled.map_side_combine:
         return records
-    return combine(records, agg.create_combiner, agg.merge_value)
+    combined = combine(counted(records, "combine_input_records"), agg.create_combiner,
+                       agg.merge_value)
+    add_metric("combine_output_records", len(combined))
+    return combined
+
+
+def reduce_fold(shuffled):
+    """How a reduce task folds the records of a key: (create, merge), merging map-side
+    combiners or values; None without an aggregator (partitionBy: every record)."""
+    agg = shuffled.aggregator
+    if agg is None:
+        return None
+    return ((identity, agg.merge_combiners) if shuffled.map_side_combine
+            else (agg.create_combiner, agg.merge_value))
 
 
 def reduce_side_combine(pairs, shuffled):
-    """The records a reduce task reads: values (or map-side combiners) of equal keys
-    merged into one record a key; without an aggregator, every record (partitionBy)."""
-    agg = shuffled.aggregator
-    if agg is None:
-        return iter(pairs)
-    if shuffled.map_side_combine:
-        return iter(combine(pairs, identity, agg.merge_combiners))
-    return iter(combine(pairs, agg.create_combiner, agg.merge_value))
+    """The records a reduce task reads, in memory: one record a key (reduce_fold)."""
+    fold = reduce_fold(shuffled)
+    return iter(pairs if fold is None else combine(pairs, *fold))
 
 
 def bucketize(records, shuffled):

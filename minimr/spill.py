@@ -44,13 +44,14 @@ import os
 import pickle
 import struct
 import sys
+import time
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 
 from . import pickling
-from .shuffle import identity, combine, stable_hash
+from .shuffle import combine, identity, reduce_fold, stable_hash
 from .task import add_metric, at
 
 LEN = struct.Struct("<I")          # record header: the pickle's length
@@ -67,7 +68,7 @@ class ChecksumError(OSError):
 
 def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
     """A map task's output: records -> sort buffer -> spills -> ``file.out`` and
-    ``file.out.index`` in `workdir`. Returns the records per reduce partition."""
+    ``file.out.index`` in `workdir`. Returns (records, bytes) per reduce partition."""
     partitioner, n = shuffled.partitioner, shuffled.partitioner.num_partitions
     agg = shuffled.aggregator if shuffled.map_side_combine else None
     spills = []
@@ -88,7 +89,6 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
         if used >= buffer_bytes:
             spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
             buffer, bytes_out, used = [[] for _ in range(n)], bytes_out + used, 0
-    add_metric("map_output_records", written)
     add_metric("map_output_bytes", bytes_out + used - RECORD_COST * written)
     if used or not spills:
         spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
@@ -97,27 +97,33 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
     if len(spills) == 1:                     # one spill is already the map output (Hadoop too)
         os.link(spills[0][0].path, final)
         os.link(spills[0][0].path + ".index", final + ".index")
-        return [s.records for s in spills[0]]
-    out = SegmentWriter(final)               # several: merge each partition's segments
-    for r in range(n):
-        runs = [segments[r] for segments in spills if segments[r].length]
-        stream = merge_runs(runs, merge_factor, workdir, f"part-{r:05d}")
-        write_sorted(out, stream, agg and (identity, agg.merge_combiners))
-        out.end_segment()
-    return [s.records for s in out.close(n)]
+        segments = spills[0]
+    else:                                    # several: merge each partition's segments
+        start, out = time.perf_counter(), SegmentWriter(final)
+        for r in range(n):
+            runs = [segments[r] for segments in spills if segments[r].length]
+            stream = merge_runs(runs, merge_factor, workdir, f"part-{r:05d}")
+            write_sorted(out, stream, agg and (identity, agg.merge_combiners))
+            out.end_segment()
+        segments = out.close(n)
+        add_metric("merge_seconds", time.perf_counter() - start)
+    add_metric("map_output_materialized_bytes", sum(s.length for s in segments))
+    return [(s.records, s.length) for s in segments]     # the map status
 
 
 def spill(buffer, path, agg=None):
     """Sort each partition's records by key, combine equal keys with the aggregator's
     create_combiner/merge_value (Hadoop runs the combiner at each spill), and write one
     run file with a segment per partition, plus its index."""
-    out = SegmentWriter(path)
+    start, out = time.perf_counter(), SegmentWriter(path)
     for entries in buffer:
         entries.sort(key=itemgetter(0))      # stable: equal keys keep their input order
         write_sorted(out, entries, agg and (agg.create_combiner, agg.merge_value))
         out.end_segment()
     add_metric("spills", 1)
-    return out.close(len(buffer))
+    segments = out.close(len(buffer))
+    add_metric("spill_seconds", time.perf_counter() - start)
+    return segments
 
 
 def write_sorted(out, stream, fold=None):
@@ -153,16 +159,11 @@ def grouped(stream, fold, counts):
 def reduce_side(segments, shuffled, merge_factor, workdir):
     """A reduce task's input: its fetched segments merged (in passes) and grouped; one
     (key, combined) record per key with an aggregator, else every record in key order."""
-    agg, fold = shuffled.aggregator, None
-    if agg is not None:
-        fold = ((identity, agg.merge_combiners) if shuffled.map_side_combine
-                else (agg.create_combiner, agg.merge_value))
-    counts = [0, 0, 0]
+    fold, counts = reduce_fold(shuffled), [0, 0, 0]
     try:
         yield from grouped(merge_runs(segments, merge_factor, workdir, "reduce"), fold, counts)
     finally:
         add_metric("reduce_input_records", counts[0])
-        add_metric("reduce_input_groups", counts[2])
 
 
 def fetch(segment, dest):
@@ -341,7 +342,7 @@ def write_pickles(path, records, batch_size):
     out, records = SegmentWriter(path), iter(records)
     while batch := list(itertools.islice(records, batch_size)):
         out.write(pickling.dumps(batch))
-    out.close(1)
+    return out.close(1)[0].length       # its bytes
 
 
 def read_pickles(path):

@@ -15,7 +15,7 @@ A job is cut into stages (plan.py); a stage is a set of tasks, one per partition
 broadcast values live. Every executor's env offers the same five operations:
 
     env.cache_get(rdd_id, split) -> list | None      env.cache_put(rdd_id, split, records, level)
-    env.shuffle_write(shuffled, map_id, records)     -> records per reduce partition
+    env.shuffle_write(shuffled, map_id, records)     -> (records, bytes) per reduce partition
     env.shuffle_read(shuffled, reduce_id)            -> the merged records of that partition
     env.broadcast_value(bid)
 
@@ -50,6 +50,10 @@ class Task:
     def __repr__(self):
         return f"<Task: {self.describe()}>"
 
+    def ids(self):
+        """The fields that name this attempt in its events."""
+        return {"stage": self.stage_id, "partition": self.partition, "attempt": self.attempt}
+
     def describe(self):
         """ "map task (reduceByKey) in stage 2, partition 1, attempt 4 of 4" """
         kind = (f"map task ({self.shuffle.op})" if self.shuffle is not None
@@ -64,7 +68,11 @@ class Task:
 class TaskResult:
     value: Any
     accumulators: dict = field(default_factory=dict)   # accumulator id -> this attempt's sum
-    metrics: dict = field(default_factory=dict)        # "task_seconds", "map_input_records", ...
+    metrics: dict = field(default_factory=dict)        # "task_seconds", "input_records", ...
+
+    def fields(self, task):                            # for its TaskEnd event
+        buckets = {"buckets": self.value} if task.shuffle is not None else {}
+        return {"outcome": "success", **self.metrics, **buckets}
 
 
 @dataclass
@@ -78,6 +86,11 @@ class TaskFailure:
 
     def __repr__(self):
         return f"<TaskFailure {type(self.exception).__name__}: {self.exception}>"
+
+    def fields(self, task):                            # for its TaskEnd event
+        outcome = "killed" if not self.counted else "lost" if self.worker_lost else "failed"
+        return {"outcome": outcome,
+                "error": f"{type(self.exception).__name__}: {self.exception}"[:300]}
 
 
 class TaskContext:
@@ -109,7 +122,7 @@ def run_task(task: Task, env) -> "TaskResult | TaskFailure":
     start = time.perf_counter()
     try:
         at("start")
-        records = task.node.iterator(task.partition, env)
+        records = counted(task.node.iterator(task.partition, env), "output_records")
         if task.shuffle is not None:
             at("before_write")
             value = env.shuffle_write(task.shuffle, task.partition, records)
@@ -143,14 +156,26 @@ def add_metric(key, amount):
         metrics[key] = metrics.get(key, 0) + amount
 
 
-def counted(records, key):
-    """Pass records through, adding how many passed to metric `key` when they end."""
-    n = 0
+def counted(records, key, timer=None):
+    """Pass records through, adding how many passed to metric `key` when they end, and
+    the seconds spent pulling them to metric `timer` if given (reading a source)."""
+    n, spent, clock, it = 0, 0.0, time.perf_counter, iter(records)
     try:
-        for n, x in enumerate(records, 1):
+        while True:
+            start = clock() if timer else 0
+            x = next(it, _END)
+            spent += clock() - start if timer else 0
+            if x is _END:
+                return
+            n += 1
             yield x
     finally:
         add_metric(key, n)
+        if timer:
+            add_metric(timer, spent)
+
+
+_END = object()
 
 
 class Env:

@@ -43,6 +43,11 @@ except ModuleNotFoundError:
     pass
 
 
+def pytest_report_header(config):
+    if shutil.which("chromium") is None:
+        return "no chromium: the report's browser tests are skipped (.ci/run installs it)"
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "minimr_only: a minimr guarantee the spark executor "
                                        "does not make (it keeps Spark's behaviour)")

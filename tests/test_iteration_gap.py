@@ -21,7 +21,9 @@ def test_tiny_study_writes_results(tmp_path, sc):
                                  "--runs", runs, "--out", str(out)])
     assert status == 0
     assert sorted(os.listdir(out)) == ["iteration_gap.json", "iteration_gap.md",
-                                       "iteration_gap.png"]
+                                       "iteration_gap.png", "iteration_gap_report.html"]
+    report = (out / "iteration_gap_report.html").read_text()
+    assert "disk (Hadoop" in report and "memory (Spark" in report
     result = json.loads((out / "iteration_gap.json").read_text())
     assert result["weights_agree"] is True
     assert list(result["runs"]) == runs.split(",")

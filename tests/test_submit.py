@@ -193,6 +193,9 @@ def spark_prints(sc, inputs):
 @pytest.mark.parametrize("executor", ["serial", "memory", "disk"])
 @pytest.mark.parametrize("name", list(PROGRAMS))
 def test_spark_example_prints_what_pyspark_prints(name, executor, inputs, spark_prints):
+    if name == "status_api_demo" and executor == "serial":
+        pytest.skip("its 20 tasks sleep 2 s each: 40 s one after another on serial; the "
+                    "process executors run them with local[10]'s 10 workers")
     out = submit("--executor", executor, *command(name, inputs), timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     mine = out.stdout.splitlines()

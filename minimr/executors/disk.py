@@ -46,9 +46,10 @@ import glob
 import itertools
 import os
 import shutil
+import time
 
 from .. import spill
-from ..errors import FetchFailed, MinimrError
+from ..errors import FetchFailed, MinimrError, positive
 from ..procs import private_dir
 from .process import ProcessExecutor
 from ..task import Env, TaskContext, TaskFailure, add_metric, at
@@ -112,7 +113,8 @@ class DiskEnv(Env):
         path = self._cache_path(rdd_id, split)
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         work = os.path.join(self._scratch(f"cache-{rdd_id}-{split}"), "part")
-        spill.write_pickles(work, records, CACHE_BATCH)
+        add_metric("cache_puts", 1)
+        add_metric("cache_put_bytes", spill.write_pickles(work, records, CACHE_BATCH))
         os.replace(work, path)                   # the data first: an index means it is whole
         os.replace(work + ".index", path + ".index")
 
@@ -120,7 +122,6 @@ class DiskEnv(Env):
     def shuffle_write(self, shuffled, map_id, records):
         work = self._scratch(f"map-{map_id:05d}")
         status = spill.map_side(records, shuffled, work, self.buffer_bytes, self.merge_factor)
-        add_metric("map_output_materialized_bytes", os.path.getsize(os.path.join(work, "file.out")))
         if not self.keep:               # only file.out + its index are the map output
             for name in os.listdir(work):
                 if not name.startswith("file.out"):
@@ -135,7 +136,7 @@ class DiskEnv(Env):
 
     # the reduce side: fetch segment r of every map output (checked), merge, fold
     def shuffle_read(self, shuffled, reduce_id):
-        sid = shuffled.shuffle_id
+        sid, start = shuffled.shuffle_id, time.perf_counter()
         work = self._scratch(f"reduce-{sid}-{reduce_id}-{next(self.tasks)}")
         segments = []
         at("fetch")
@@ -147,6 +148,9 @@ class DiskEnv(Env):
                     segments.append(spill.fetch(segment, os.path.join(work, f"map-{m:05d}.seg")))
             except (OSError, ValueError, IndexError) as exc:
                 raise FetchFailed(sid, m, f"{type(exc).__name__}: {exc}") from None
+        add_metric("shuffle_fetch_seconds", time.perf_counter() - start)
+        add_metric("shuffled_maps", shuffled.parent.num_partitions)     # empty ones too
+        add_metric("merged_map_outputs", shuffled.parent.num_partitions)
         at("reduce")
         return spill.reduce_side(segments, shuffled, self.merge_factor, work)
 
@@ -169,9 +173,7 @@ class DiskExecutor(ProcessExecutor):
                  merge_factor=10, **unknown):
         if unknown:
             raise MinimrError(f"disk executor: unknown options {sorted(unknown)}")
-        if not isinstance(sort_buffer_bytes, int) or sort_buffer_bytes <= 0:
-            raise MinimrError(f"disk executor: sort_buffer_bytes must be a positive integer, "
-                              f"got {sort_buffer_bytes!r}")
+        positive(sort_buffer_bytes, "disk executor: sort_buffer_bytes")
         if not isinstance(merge_factor, int) or merge_factor < 2:
             raise MinimrError(f"disk executor: merge_factor must be an integer >= 2, got {merge_factor!r}")
         if tmpdir is not None and not os.path.isdir(tmpdir):

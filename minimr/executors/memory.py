@@ -43,11 +43,11 @@ from collections import OrderedDict
 from multiprocessing.connection import Client, Listener
 
 from .. import pickling, plan
-from ..errors import FetchFailed, MinimrError
+from ..errors import FetchFailed, MinimrError, real
 from ..procs import forget, private_dir
 from .process import ProcessExecutor
 from ..shuffle import bucketize, reduce_side_combine
-from ..task import Env, TaskFailure, add_metric, at
+from ..task import Env, TaskFailure, add_metric, at, counted
 
 REQUEST = struct.Struct("!3Q")     # a peer's fetch: shuffle id, map id, reduce id
 
@@ -83,16 +83,19 @@ class MemoryEnv(Env):
         add_metric("shuffle_write_seconds", time.perf_counter() - t)
         add_metric("map_output_materialized_bytes", sum(len(b) for b in blobs))
         self.map_outputs[(shuffled.shuffle_id, map_id)] = blobs
-        return [len(b) for b in buckets]           # the map status: records per bucket
+        return [(len(b), len(blob)) for b, blob in zip(buckets, blobs)]   # the map status
 
     def shuffle_read(self, shuffled, reduce_id):
-        sid = shuffled.shuffle_id
+        sid, maps = shuffled.shuffle_id, shuffled.parent.num_partitions
         holders = self.locations.get(sid)          # None: every map output is here (serial)
         at("fetch")                                # (a generator: fetches at the first read)
         blobs = [self._fetch(sid, m, reduce_id, self.address if holders is None else holders[m])
-                 for m in range(shuffled.parent.num_partitions)]
+                 for m in range(maps)]
         at("reduce")
-        yield from reduce_side_combine((p for b in blobs for p in pickling.loads(b)), shuffled)
+        add_metric("shuffled_maps", maps)
+        add_metric("merged_map_outputs", maps)
+        pairs = (p for b in blobs for p in pickling.loads(b))
+        yield from reduce_side_combine(counted(pairs, "reduce_input_records"), shuffled)
 
     def _fetch(self, sid, map_id, reduce_id, holder):
         """Bucket `reduce_id` of a map output: from this process, or from its holder."""
@@ -196,10 +199,13 @@ class BlockStore:
         self.blocks[key] = (records, size)
         self.used += size
         self.cached.append((key[0], key[1], len(records), size))
+        add_metric("cache_puts", 1)
+        add_metric("cache_put_bytes", size)
         while self.cache_bytes is not None and self.used > self.cache_bytes:
             old = next(iter(self.blocks))
             self.remove(old)
             self.dropped.append(old)
+            add_metric("cache_evictions", 1)
 
     def remove(self, key):
         entry = self.blocks.pop(key, None)
@@ -247,8 +253,7 @@ class MemoryExecutor(ProcessExecutor):
             raise MinimrError(f"memory executor: unknown options {sorted(unused)}")
         if cache_bytes is not None and (not isinstance(cache_bytes, int) or cache_bytes < 0):
             raise MinimrError(f"cache_bytes must be a non-negative int or None, got {cache_bytes!r}")
-        if not isinstance(locality_wait, (int, float)) or locality_wait < 0:
-            raise MinimrError(f"locality_wait must be a number of seconds >= 0, got {locality_wait!r}")
+        real(locality_wait, "locality_wait (seconds)", 0, low_ok=True)
         self.cache_bytes = cache_bytes
         self.locality_wait = locality_wait    # seconds a task waits for its block's worker
         self.map_outputs = {}                 # (shuffle_id, map_id) -> the Worker holding it

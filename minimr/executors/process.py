@@ -78,7 +78,7 @@ class ProcessExecutor:
         self.workers = [Worker(slot, self.hello) for slot in range(self.default_parallelism)]
         try:
             for w in self.workers:            # started all; now wait for all
-                w.handshake()
+                self._started(w.handshake())
         except BaseException:
             self.stop()
             raise
@@ -108,8 +108,6 @@ class ProcessExecutor:
     def run_tasks(self, tasks, record=None):
         """Run each task on some worker; one outcome per task, in order. Kills, losses
         and speculative copies are counted into `record` (the scheduler's stage dict)."""
-        if self._stopped:
-            raise MinimrError("this Context has been stopped")
         self.record, self.running = ({} if record is None else record), {}
         self._reap()
         self._clean_shuffles(tasks)
@@ -150,8 +148,11 @@ class ProcessExecutor:
                     task = tasks[i]
                 else:                                   # a copy: the next attempt number
                     task = dataclasses.replace(tasks[i], attempt=tasks[i].attempt + 1)
-                    self._count("speculative_tasks")
                     self._count("attempts")
+                local = "PROCESS_LOCAL" if any(k in w.blocks for k in wants[i]) else "ANY"
+                self.ctx.events.emit("TaskStart", **task.ids(), worker=w.slot,
+                                     locality=local if wants[i] else "NO_PREF",
+                                     speculative=task is not tasks[i])
                 outcome = self._send(w, task, stages[i])
                 if outcome is None:
                     self.running[w] = Attempt(i, task, time.monotonic())
@@ -159,26 +160,28 @@ class ProcessExecutor:
                     outcomes[i] = outcome               # could not even be pickled
             for conn in wait([w.conn for w in self.running], TICK):
                 w = next(w for w in self.running if w.conn is conn)
-                self._finish(w, self._receive(w, self.running[w].task), outcomes, durations)
+                made = len(self.recomputed)
+                out = self._receive(w, self.running[w].task)
+                self._finish(w, out, outcomes, durations, len(self.recomputed) > made)
             self._watch(outcomes, durations)
 
-    def _finish(self, w, out, outcomes, durations):
+    def _finish(self, w, out, outcomes, durations, recomputed=False):
         """An attempt ended. The first success of a task wins and the task's other
         attempts are cancelled; a cancelled attempt's reply is dropped (its output and
         accumulator updates with it); a failure stands unless another attempt succeeds."""
         a = self.running.pop(w)
         best = outcomes[a.i]
+        fields = out.fields(a.task) if a.cancelled is None else {"outcome": "killed"}
+        self.ctx.events.emit("TaskEnd", **a.task.ids(), worker=w.slot,
+                             recomputed=recomputed, **fields)
         if a.cancelled is not None or isinstance(best, TaskResult):
             return
-        if isinstance(out, TaskFailure) and not out.counted:    # killed from outside
-            self._count(killed(a.task))
         if isinstance(out, TaskResult):
             durations.append(time.monotonic() - a.started)
             outcomes[a.i] = out
             for other, b in self.running.items():
                 if b.i == a.i and b.cancelled is None:
                     b.cancelled = time.monotonic()
-                    self._count(killed(b.task))
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(other.pid, signal.SIGUSR1)     # worker.py: TaskKilled
         elif best is None or best.attempt < a.task.attempt:   # keep the latest attempt's
@@ -211,7 +214,7 @@ class ProcessExecutor:
             w.stopped_since = (w.stopped_since or now) if stopped(w.pid) else None
             if a and a.cancelled and now - a.cancelled > CANCEL_GRACE:
                 self._kill(w, "its cancelled attempt did not stop")
-                del self.running[w]
+                self._finish(w, None, outcomes, durations)
             elif a and c.taskTimeout and now - a.started > c.taskTimeout:
                 self._kill(w, f"{a.task.describe()} timed out after taskTimeout={c.taskTimeout:g} s")
                 self._finish(w, TaskFailure(MinimrError(self.last_loss), "", worker_lost=True),
@@ -237,10 +240,8 @@ class ProcessExecutor:
         msg = RunTask(key, None if key in w.stages else blob, task.partition, task.attempt,
                       self.locations(task),
                       {b: registry[b] for b in bids - w.broadcasts if b in registry})
-        try:
+        with contextlib.suppress(OSError, EOFError):   # dead: _receive sees the EOF
             send_obj(w.conn, msg)
-        except (OSError, EOFError):
-            pass                      # dead: _receive sees the EOF and reports it
         w.stages.add(key)
         w.broadcasts |= set(msg.broadcasts)
         return None
@@ -265,7 +266,6 @@ class ProcessExecutor:
         why = self.lost.pop(key, None)
         if why is not None:
             self.recomputed.append(dict(entry, reason=why))
-            self._count("recomputed_partitions")
 
     def _pickle_stages(self, tasks):
         """Pickle each distinct stage once (Spark broadcasts its "task binary"):
@@ -301,10 +301,14 @@ class ProcessExecutor:
             w.proc.kill()
             w.proc.wait()
         why = why or exit_text(w.proc.returncode)
-        self._count("workers_lost")
-        self.last_loss = f"worker {w.slot} (pid {w.pid}): {why}"
+        self._note_loss(w.slot, w.pid, why)
         self.worker_lost(w, f"worker {w.slot} (pid {w.pid}) lost: {why}")
         return why
+
+    def _note_loss(self, slot, pid, why):
+        self._count("workers_lost")
+        self.last_loss = f"worker {slot} (pid {pid}): {why}"
+        self.ctx.events.emit("WorkerLost", worker=slot, pid=pid, reason=why)
 
     def _reap(self):
         """Between stages: notice workers that died while idle (killed between jobs)."""
@@ -319,10 +323,13 @@ class ProcessExecutor:
         for slot, w in enumerate(self.workers):
             if not w.alive and not self._stopped:
                 try:
-                    self.workers[slot] = Worker(slot, self.hello).handshake()
+                    self.workers[slot] = self._started(Worker(slot, self.hello).handshake())
                 except (OSError, MinimrError) as exc:
-                    self._count("workers_lost")
-                    self.last_loss = f"a new worker {slot}: {exc}"
+                    self._note_loss(slot, None, f"died while starting: {exc}")
+
+    def _started(self, w):
+        self.ctx.events.emit("WorkerStarted", worker=w.slot, pid=w.pid)
+        return w
 
     def _clean_shuffles(self, tasks):
         """Spark's ContextCleaner, for shuffles: once the program holds no dataset that
@@ -344,10 +351,8 @@ class ProcessExecutor:
         """("unpersist", rdd_id), ("drop_shuffle", shuffle_id): a call on every live env."""
         for w in self.workers:
             if w.alive:
-                try:
+                with contextlib.suppress(OSError):       # dead: the next stage notices
                     send_obj(w.conn, message)
-                except OSError:
-                    pass
 
     # ------------------------------------------------------------------ the end
     def unpersist(self, rdd_id):
@@ -379,13 +384,6 @@ class ProcessExecutor:
         if not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
         release(self.dir)
-
-
-def killed(task):
-    """The counter of a killed attempt: Hadoop's NUM_KILLED_MAPS for a task that writes a
-    shuffle or reads none (a map-only job), else NUM_KILLED_REDUCES."""
-    is_map = task.shuffle is not None or not plan.parent_shuffles(task.node)
-    return "num_killed_maps" if is_map else "num_killed_reduces"
 
 
 def stopped(pid):

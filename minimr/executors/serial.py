@@ -44,6 +44,11 @@ class SerialExecutor:
         return [self._run_one(t) for t in tasks]
 
     def _run_one(self, task):
+        out = self._run(task)
+        self.ctx.events.emit("TaskEnd", **task.ids(), worker="driver", **out.fields(task))
+        return out
+
+    def _run(self, task):
         if self.serialize_tasks:
             try:
                 task = pickling.loads(pickling.dumps_task(task)[0])
@@ -51,6 +56,8 @@ class SerialExecutor:
                 raise                     # e.g. an RDD inside a closure: not a task failure
             except Exception as exc:
                 return TaskFailure(MinimrError(unpicklable(task, exc)), "")
+        self.ctx.events.emit("TaskStart", **task.ids(), worker="driver",
+                             locality="PROCESS_LOCAL", speculative=False)
         with self._timeout(task):
             out = run_task(task, self.env)
         self.env.after_task()
