@@ -290,8 +290,9 @@ def side_by_side_plot(rows, path):
         ax.bar(x - 0.2, here, 0.4, label="this machine (2 cores)")
         ax.bar(x + 0.2, paper, 0.4, label="the RDD paper")
         for xi, a, b in zip(x, here, paper):
-            ax.text(xi - 0.2, a, f"{a:.2g}", ha="center", va="bottom", fontsize=8)
-            ax.text(xi + 0.2, b, f"{b:.2g}", ha="center", va="bottom", fontsize=8)
+            for dx, v in ((-0.2, a), (0.2, b)):
+                label = f"{v:.0f}" if v >= 10 else f"{v:.2g}"      # 182, not 1.8e+02
+                ax.text(xi + dx, v, label, ha="center", va="bottom", fontsize=8)
         ax.set_xticks(x, [f"{r['run']}\n({r['paper_system']})" for r in mine], fontsize=7)
         ax.set(yscale="log", title=f"{NAMES[w]}: later iteration / Spark's",
                ylabel="times the Spark-like run (log scale)")
