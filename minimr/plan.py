@@ -111,7 +111,7 @@ class Node:
         records = (self.compute(split, env) if self.checkpointed is None      # Spark's
                    else self.checkpointed.iterator(split, env))             # computeOrReadCheckpoint
         if self.reads_input:
-            records = counted(records, INPUT, "input_seconds")
+            records = counted(records, INPUT, timer="input_seconds")
         if self.storage is None:
             return records
         block = list(records)

@@ -130,17 +130,6 @@ def identity(x):
     return x
 
 
-def map_side_combine(records, shuffled):
-    """The records a map task writes: combined first if the shuffle asks for it."""
-    agg = shuffled.aggregator
-    if agg is None or not shuffled.map_side_combine:
-        return records
-    combined = combine(counted(records, "combine_input_records"), agg.create_combiner,
-                       agg.merge_value)
-    add_metric("combine_output_records", len(combined))
-    return combined
-
-
 def reduce_fold(shuffled):
     """How a reduce task folds the records of a key: (create, merge), merging map-side
     combiners or values; None without an aggregator (partitionBy: every record)."""
@@ -158,11 +147,17 @@ def reduce_side_combine(pairs, shuffled):
 
 
 def bucketize(records, shuffled):
-    """Map side, in memory: one list of (key, value) per reduce partition. With a
-    map-side combine, equal keys are folded first in one dict for the whole partition,
-    so only distinct keys are hashed and moved (PySpark's combineLocally)."""
+    """Map side, in memory: one list of (key, value) per reduce partition, counting the
+    map function's records (MAP_OUTPUT_RECORDS). With a map-side combine, equal keys are
+    folded first in one dict for the whole partition, so only distinct keys are hashed
+    and moved (PySpark's combineLocally)."""
+    agg = shuffled.aggregator if shuffled.map_side_combine else None
+    records = counted(records, "output_records", *(["combine_input_records"] if agg else []))
+    if agg is not None:
+        records = combine(records, agg.create_combiner, agg.merge_value)
+        add_metric("combine_output_records", len(records))
     partitioner = shuffled.partitioner
     buckets = [[] for _ in range(partitioner.num_partitions)]   # (R,) lists of (key, value)
-    for k, v in map_side_combine(records, shuffled):
+    for k, v in records:
         buckets[partitioner(k)].append((k, v))
     return buckets

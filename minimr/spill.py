@@ -89,6 +89,7 @@ def map_side(records, shuffled, workdir, buffer_bytes, merge_factor):
         if used >= buffer_bytes:
             spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
             buffer, bytes_out, used = [[] for _ in range(n)], bytes_out + used, 0
+    add_metric("output_records", written)           # what the map function gave
     add_metric("map_output_bytes", bytes_out + used - RECORD_COST * written)
     if used or not spills:
         spills.append(spill(buffer, os.path.join(workdir, f"spill-{len(spills)}.out"), agg))
