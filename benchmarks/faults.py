@@ -509,7 +509,19 @@ def chaos_case(ex, seed):
 
 # ------------------------------------------------------------------ helpers (both sides)
 
+def processes():
+    """(pid, the fields of /proc/PID/stat after the command name) of every process."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    yield int(name), f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+
+
 def alive(pid):
+    """True if `pid` runs (a zombie, dead but not yet reaped, counts as gone)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
@@ -518,17 +530,9 @@ def alive(pid):
 
 
 def children():
-    me, out = os.getpid(), set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == me and fields[0] != "Z" and is_worker(name):
-                out.add(int(name))
-    return out
+    """The pids of this process's live minimr workers (ppid == us; not, say, a Spark JVM)."""
+    me = os.getpid()
+    return {pid for pid, f in processes() if int(f[1]) == me and f[0] != "Z" and is_worker(pid)}
 
 
 def is_worker(pid):
@@ -541,17 +545,16 @@ def is_worker(pid):
 
 def in_session(sid):
     """Live processes of session `sid` (a case and everything it started)."""
-    out = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                out.append(int(name))
-    return out
+    return [pid for pid, f in processes() if int(f[3]) == sid and f[0] != "Z"]
+
+
+def wait_until(cond, seconds, step=0.02):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
 
 
 def classify(exc):

@@ -31,6 +31,7 @@ from operator import add
 import pytest
 
 import minimr
+from benchmarks.faults import alive, children, wait_until  # /proc helpers, one copy
 from minimr import MinimrError, StorageLevel, TaskContext, faults
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -80,45 +81,12 @@ def attempts(ctx, kind):
     return sum(s["attempts"] for s in stages(ctx, kind))
 
 
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
-def wait_until(cond, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
 
 
-def children():
-    """The pids of this process's live minimr workers (from /proc: ppid == us; not, say,
-    the session's Spark JVM)."""
-    me, out = os.getpid(), set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == me and fields[0] != "Z" and is_worker(name):
-                out.add(int(name))
-    return out
 
 
-def is_worker(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"minimr.worker" in f.read()
-    except OSError:
-        return False
 
 
 # ------------------------------------------------ a fault at a named point of a task

@@ -21,6 +21,7 @@ from operator import add
 import pytest
 
 import minimr
+from benchmarks.faults import alive, wait_until  # /proc helpers, one copy
 from minimr import MinimrError, TaskContext
 from minimr.errors import RemoteTraceback
 from minimr.executors.memory import estimate_bytes
@@ -56,22 +57,8 @@ def lines(path):
     return open(path).read().split() if os.path.exists(path) else []
 
 
-def alive(pid):
-    """True if `pid` runs (a zombie, dead but not yet reaped, counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
-def wait_until(cond, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 def blocks_of(worker):
