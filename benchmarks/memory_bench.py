@@ -151,7 +151,9 @@ def _peak_rss_kb(pid):
 
 def main(argv):
     what = argv[1] if len(argv) > 1 else "all"
-    if what == "all":
+    if what in ("-h", "--help"):
+        print(__doc__)
+    elif what == "all":
         print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores, "
               f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
         for part in ("empty", "lr", "wordcount"):

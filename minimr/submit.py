@@ -140,12 +140,14 @@ def _use_real_pyspark(conf, py_files):
 
 
 def _run(args):
-    from .compat.unsupported import Unsupported
+    """Run the script; what minimr refuses (an unsupported call, a missing input path...)
+    is one line naming the script's line, as spark-submit's errors are one exception."""
     sys.argv = [args.script, *args.args]
     try:
         runpy.run_path(args.script, run_name="__main__")
-    except Unsupported as exc:
-        print(f"minimr-submit: {_where(exc)}{exc}", file=sys.stderr)
+    except MinimrError as exc:
+        notes = "".join(f" ({n})" for n in getattr(exc, "__notes__", ()))
+        print(f"minimr-submit: {_where(exc)}{exc}{notes}", file=sys.stderr)
         return 1
     return 0
 

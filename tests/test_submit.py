@@ -340,6 +340,19 @@ def test_outside_the_rdd_world_fails_with_one_line_naming_the_call(case, tmp_pat
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("executor", ["serial", "disk"])
+def test_an_input_path_that_does_not_exist_is_one_line(executor, tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text("from pyspark import SparkContext\n"
+                      "sc = SparkContext(appName='x')\n"
+                      "print(sc.textFile('no-such-file.txt').count())\n")
+    out = submit("--executor", executor, script, timeout=50)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.splitlines() == [
+        f"minimr-submit: {script}, line 3: input path does not exist: no-such-file.txt"]
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("options, complaint", [
     (["--conf", "spark.task.maxFailures"], "expected KEY=VALUE"),
     (["--conf", "spark.task.maxFailures=0"], "spark.task.maxFailures must be a positive"),

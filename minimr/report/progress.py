@@ -56,12 +56,12 @@ class StageBars:
         self._draw(stage, s)
 
     def _draw(self, stage, s):
+        shape = f"[{{desc}}:{{bar}}({s['done']} + {s['running']}) / {s['total']}]"  # Spark's
         if s["bar"] is None:
             if time.monotonic() - s["start"] < SHOW_AFTER:
                 return
             from tqdm.auto import tqdm
-            s["bar"] = tqdm(total=s["total"], leave=False, file=sys.stderr,
-                            bar_format="[{desc}:{bar}{postfix}]", desc=f"Stage {stage}")
-        s["bar"].n = s["done"]
-        s["bar"].set_postfix_str(f"({s['done']} + {s['running']}) / {s['total']}", refresh=False)
+            s["bar"] = tqdm(total=s["total"], leave=False, file=sys.stderr, ascii=" >=",
+                            desc=f"Stage {stage}", bar_format=shape, initial=s["done"])
+        s["bar"].n, s["bar"].bar_format = s["done"], shape
         s["bar"].refresh()
