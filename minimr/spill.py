@@ -244,8 +244,8 @@ class SegmentWriter:
     """Writes records into a file, one segment per reduce partition, tracking each
     segment's offset, length, record count and crc32; close() writes the index."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, spilled=True):
+        self.path, self.spilled = path, spilled     # spilled: count SPILLED_RECORDS
         self.f = open(path, "wb")
         self.segments = []                # (R,) Segment, in partition order
         self.buf, self.start, self.records, self.crc, self.pos = bytearray(), 0, 0, 0, 0
@@ -267,7 +267,7 @@ class SegmentWriter:
         self._flush()
         self.segments.append(Segment(self.path, self.start, self.pos - self.start,
                                      self.records, self.crc))
-        add_metric("spilled_records", self.records)
+        add_metric("spilled_records", self.records if self.spilled else 0)
         self.start, self.records, self.crc = self.pos, 0, 0
 
     def close(self, num_partitions):
@@ -340,7 +340,7 @@ def records_in(data):
 def write_pickles(path, records, batch_size):
     """A pickle file (a cached partition, a part of saveAsPickleFile or of a checkpoint):
     one segment of records that are lists of `batch_size` records, and its index."""
-    out, records = SegmentWriter(path), iter(records)
+    out, records = SegmentWriter(path, spilled=False), iter(records)   # not a shuffle's
     while batch := list(itertools.islice(records, batch_size)):
         out.write(pickling.dumps(batch))
     return out.close(1)[0].length       # its bytes

@@ -86,6 +86,22 @@ def test_tiny_buffer_spills_and_merges_in_passes(disk):
     assert ctx.counters()["SPILLED_RECORDS"] >= 10
 
 
+def test_spilled_records_count_a_shuffles_files_only(disk):
+    """SPILLED_RECORDS is Hadoop's: records written to spills and merges; the files of a
+    DISK_ONLY partition are not a spill (they count in FILE_BYTES_WRITTEN)."""
+    ctx = disk(sort_buffer_bytes=500)
+    lines = ctx.parallelize(["to be or not to be", "that is the question"], 2)
+    counts = lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add, 2)
+    counts.collect()
+    plain = ctx.counters()
+    counts = lines.flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(operator.add, 2)
+    counts.persist(StorageLevel.DISK_ONLY).collect()
+    kept = ctx.counters()
+    assert kept.get("CACHE_PUTS") == 2 and plain.get("CACHE_PUTS", 0) == 0
+    assert kept["SPILLED_RECORDS"] == plain["SPILLED_RECORDS"] > 0
+    assert kept["FILE_BYTES_WRITTEN"] > plain["FILE_BYTES_WRITTEN"]
+
+
 def test_reduce_side_merges_in_passes_and_sorts_keys(disk):
     ctx = disk(sort_buffer_bytes=64, merge_factor=2)
     words = ["to", "be", "or", "not", "to", "be", "that", "is", "the", "question"]
