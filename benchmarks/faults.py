@@ -320,20 +320,10 @@ def _(ex):
 @row("crash test (6.5840): exit 1/3, sleep 1/3; maxFailures=50, taskTimeout=3", PROCESS,
      limit=900)     # memory: every crash loses the map outputs in that worker's RAM
 def _(ex):
-    from minimr import TaskContext
-
-    def crashing(split, it):
-        tc = TaskContext.get()
-        r = random.Random(f"{tc.stageId()}-{split}-{tc.attemptNumber()}")
-        roll = r.random()
-        if roll < 1 / 3:
-            os._exit(1)
-        if roll < 2 / 3:
-            time.sleep(r.uniform(0, 6))
-        return it
+    crash = crashing(6.0)
     with context(ex, maxFailures=50, taskTimeout=3) as ctx:
-        got = (ctx.parallelize(range(N), 8).mapPartitionsWithIndex(crashing).map(lambda x: (x % 7, 1))
-               .reduceByKey(add, 4).mapPartitionsWithIndex(crashing).collect())
+        got = (ctx.parallelize(range(N), 8).mapPartitionsWithIndex(crash).map(lambda x: (x % 7, 1))
+               .reduceByKey(add, 4).mapPartitionsWithIndex(crash).collect())
         return sorted(got)
 
 
@@ -508,6 +498,22 @@ def chaos_case(ex, seed):
 
 
 # ------------------------------------------------------------------ helpers (both sides)
+
+def crashing(longest=6.0):
+    """A task that exits a third of the time and sleeps (up to `longest` s) a third of the
+    time, decided by (stage, partition, attempt): 6.5840's crash.go, replayable."""
+    def f(split, it):
+        from minimr import TaskContext
+        tc = TaskContext.get()
+        r = random.Random(f"{tc.stageId()}-{split}-{tc.attemptNumber()}")
+        roll = r.random()
+        if roll < 1 / 3:
+            os._exit(1)
+        if roll < 2 / 3:
+            time.sleep(r.uniform(0, longest))
+        return it
+    return f
+
 
 def processes():
     """(pid, the fields of /proc/PID/stat after the command name) of every process."""

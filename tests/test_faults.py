@@ -31,7 +31,7 @@ from operator import add
 import pytest
 
 import minimr
-from benchmarks.faults import alive, children, wait_until  # /proc helpers, one copy
+from benchmarks.faults import alive, children, crashing, wait_until  # one copy of each
 from minimr import MinimrError, StorageLevel, TaskContext, faults
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -439,22 +439,6 @@ def test_ctrl_c_leaves_a_usable_context(make, executor):
 
 
 # --------------------------------------------- the MIT 6.5840 crash test, and chaos
-
-def crashing(longest=6.0):
-    """A task that exits a third of the time and sleeps (up to `longest` s) a third of the
-    time, decided by (stage, partition, attempt): 6.5840's crash.go, replayable."""
-    def f(split, it):
-        import random
-        tc = TaskContext.get()
-        r = random.Random(f"{tc.stageId()}-{split}-{tc.attemptNumber()}")
-        roll = r.random()
-        if roll < 1 / 3:
-            os._exit(1)
-        if roll < 2 / 3:
-            time.sleep(r.uniform(0, longest))
-        return it
-    return f
-
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("executor", PROCESS)
